@@ -1,0 +1,24 @@
+"""Where things are in the repository, for the project-level tests."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+EXECUTED = ROOT / "_build" / "executed"
+
+
+def toc_files() -> list[str]:
+    """Every file named in _toc.yml, in order, without suffix (root first)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part.get("chapters", [])]
+    return files
+
+
+def chapters() -> list[Path]:
+    """The notebooks of the book, in table-of-contents order."""
+    paths = [ROOT / f"{name}.ipynb" for name in toc_files()]
+    return [path for path in paths if path.exists()]

@@ -1,0 +1,3 @@
+"""crowds."""
+
+__all__: list[str] = []

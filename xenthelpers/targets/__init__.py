@@ -1,0 +1,3 @@
+"""targets."""
+
+__all__: list[str] = []
