@@ -28,7 +28,7 @@ book: $(STAMP)
 test: test-unit test-notebooks test-book
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest tests/unit -n $(JOBS)
+	$(BIN)/python -m pytest tests/unit xenthelpers --doctest-modules -n $(JOBS)
 
 # One notebook per worker (loadfile); one thread per kernel so workers do not fight for cores.
 test-notebooks: $(STAMP)

@@ -144,6 +144,7 @@ def check_probabilities(
 ) -> None:
     """Require non-negative entries that sum to one along ``dim`` (within ``atol``)."""
     check_floating(probs, name)
+    probs = probs.detach()
     check_not_nan(probs, name)
     if probs.numel() == 0:
         return

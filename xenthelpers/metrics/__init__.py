@@ -1,3 +1,27 @@
-"""metrics."""
+"""Metrics: calibration, temperature scaling, proper scores, perplexity and energy.
 
-__all__: list[str] = []
+- :func:`expected_calibration_error` and :func:`reliability_curve`: binned calibration;
+- :func:`fit_temperature`: temperature scaling fitted by maximum likelihood;
+- :func:`brier_score`, :func:`log_score`, :func:`spherical_score`: proper scoring rules;
+- :func:`perplexity` and :func:`bits_per_character`: language-model metrics;
+- :func:`energy_score`: free energy of the logits for out-of-distribution detection.
+"""
+
+from .calibration import ReliabilityCurve, expected_calibration_error, reliability_curve
+from .energy import energy_score
+from .language import bits_per_character, perplexity
+from .scoring import brier_score, log_score, spherical_score
+from .temperature import fit_temperature
+
+__all__ = [
+    "ReliabilityCurve",
+    "bits_per_character",
+    "brier_score",
+    "energy_score",
+    "expected_calibration_error",
+    "fit_temperature",
+    "log_score",
+    "perplexity",
+    "reliability_curve",
+    "spherical_score",
+]

@@ -76,6 +76,15 @@ def fit(
     -------
     History
         The mean training loss of every epoch.
+
+    Examples
+    --------
+    >>> import torch.nn.functional as F
+    >>> x = torch.randn(64, 2)
+    >>> y = (x[:, 0] > 0).long()
+    >>> history = fit(nn.Linear(2, 2), F.cross_entropy, x, y, num_epochs=50, lr=0.1)
+    >>> history.final_loss < history.loss[0]
+    True
     """
     check_positive_int(num_epochs, "num_epochs")
     check_positive(lr, "lr")
@@ -123,6 +132,11 @@ def predict_logits(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 
     """Evaluate ``model`` on ``inputs`` in eval mode without gradients.
 
     Returns the outputs concatenated on the device of ``inputs``.
+
+    Examples
+    --------
+    >>> predict_logits(nn.Linear(3, 2), torch.zeros(5, 3), batch_size=2).shape
+    torch.Size([5, 2])
     """
     check_positive_int(batch_size, "batch_size")
     device = next(model.parameters()).device

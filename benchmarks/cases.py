@@ -1,0 +1,142 @@
+"""The benchmark cases: each of our helpers beside the implementation it should match or beat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from benchmarks.harness import forward_backward, median_seconds, peak_bytes
+
+N, K, D = 4096, 1000, 128
+
+
+@dataclass
+class Row:
+    """One comparison: our time (or memory) against a peer's, with the target ratio."""
+
+    case: str
+    peer: str
+    ours: float
+    theirs: float
+    target: float
+    unit: str = "ms"
+
+    @property
+    def ratio(self) -> float:
+        return self.ours / self.theirs
+
+    @property
+    def met(self) -> bool:
+        return self.ratio <= self.target
+
+
+def _logits(device, *shape, grad=True, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=g).mul_(3).to(device).requires_grad_(grad)
+
+
+def _labels(device, n=N, k=K, seed=1):
+    return torch.randint(0, k, (n,), generator=torch.Generator().manual_seed(seed)).to(device)
+
+
+def _time_ms(fn, device, repeats=20):
+    return 1e3 * median_seconds(fn, device=device, repeats=repeats)
+
+
+def focal(device) -> list[Row]:
+    import kornia.losses
+
+    from xenthelpers import focal_loss
+
+    x, y = _logits(device, N, K), _labels(device)
+    ours = forward_backward(lambda a: focal_loss(a, y, gamma=2.0), x)
+    ce = forward_backward(lambda a: F.cross_entropy(a, y), x)
+    kornia_fl = forward_backward(
+        lambda a: kornia.losses.focal_loss(a, y, alpha=1.0, gamma=2.0, reduction="mean"), x
+    )
+    t_ours, t_ce, t_kornia = (_time_ms(f, device) for f in (ours, ce, kornia_fl))
+    mib = 2.0**20
+    m_ours, m_ce = peak_bytes(ours, device=device), peak_bytes(ce, device=device)
+    rows = [
+        Row("focal_loss fwd+bwd", "F.cross_entropy", t_ours, t_ce, 1.25),
+        Row("focal_loss fwd+bwd", "kornia focal_loss", t_ours, t_kornia, 1.0),
+    ]
+    if m_ours is not None and m_ce:
+        rows.append(Row("focal_loss peak memory", "F.cross_entropy", m_ours / mib, m_ce / mib,
+                        1.5, unit="MiB"))
+    return rows
+
+
+def distillation(device) -> list[Row]:
+    from xenthelpers import distillation_loss
+
+    s, t, T = _logits(device, N, K), _logits(device, N, K, grad=False, seed=2), 4.0
+    ours = forward_backward(lambda a: distillation_loss(a, t, temperature=T), s)
+
+    def reference(a):
+        soft = F.softmax(t / T, dim=1)
+        return F.kl_div(F.log_softmax(a / T, dim=1), soft, reduction="batchmean") * T**2
+
+    peer = forward_backward(reference, s)
+    return [Row("distillation_loss fwd+bwd", "F.kl_div * T^2",
+                _time_ms(ours, device), _time_ms(peer, device), 1.3)]
+
+
+def calibration(device) -> list[Row]:
+    from torchmetrics.functional.classification import multiclass_calibration_error
+
+    from xenthelpers import expected_calibration_error
+
+    probs = _logits(device, N, K, grad=False).softmax(dim=1)
+    y = _labels(device)
+    ours = lambda: expected_calibration_error(probs, y, n_bins=15)  # noqa: E731
+    peer = lambda: multiclass_calibration_error(probs, y, num_classes=K, n_bins=15)  # noqa: E731
+    return [Row("expected_calibration_error", "torchmetrics", _time_ms(ours, device),
+                _time_ms(peer, device), 1.0)]
+
+
+def contrastive(device) -> list[Row]:
+    from info_nce import InfoNCE
+
+    from xenthelpers import info_nce
+
+    q, k = _logits(device, N, D), _logits(device, N, D, seed=3)
+    ours = forward_backward(lambda a, b: info_nce(a, b, temperature=0.1), q, k)
+    peer_loss = InfoNCE(temperature=0.1)
+    peer = forward_backward(lambda a, b: peer_loss(a, b), q, k)
+    return [Row("info_nce fwd+bwd (d=128)", "info-nce-pytorch",
+                _time_ms(ours, device), _time_ms(peer, device), 1.0)]
+
+
+def crowds(device) -> list[Row]:
+    import pandas as pd
+    from crowdkit.aggregation import DawidSkene
+
+    from xenthelpers import dawid_skene
+    from xenthelpers.data import simulate_crowd
+
+    kinds = ["reliable"] * 15 + ["noisy"] * 15 + ["spammer"] * 10 + ["adversarial"] * 10
+    crowd = simulate_crowd(100_000, 4, kinds, annotations_per_task=5,
+                           generator=torch.Generator().manual_seed(0))
+    frame = pd.DataFrame({"task": crowd.tasks.numpy(), "worker": crowd.workers.numpy(),
+                          "label": crowd.labels.numpy()})
+    result = {}
+
+    def ours():
+        result["ours"] = dawid_skene(crowd.tasks, crowd.workers, crowd.labels, num_classes=4)
+
+    def peer():
+        result["peer"] = DawidSkene(n_iter=100, tol=1e-5).fit_predict(frame)
+
+    t_ours = _time_ms(ours, device, repeats=3)
+    t_peer = _time_ms(peer, device, repeats=1)
+    acc_ours = (result["ours"].posteriors.argmax(1) == crowd.true_labels).double().mean()
+    peer_labels = torch.tensor(result["peer"].sort_index().to_numpy())
+    acc_peer = (peer_labels == crowd.true_labels).double().mean()
+    return [Row(f"dawid_skene 100k tasks (acc {acc_ours:.4f} vs {acc_peer:.4f})",
+                "crowd-kit DawidSkene", t_ours, t_peer, 0.1)]
+
+
+CASES = [focal, distillation, calibration, contrastive, crowds]

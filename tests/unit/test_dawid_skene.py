@@ -1,0 +1,379 @@
+"""Tests for xenthelpers.crowds.dawid_skene."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.special import logsumexp
+
+from xenthelpers.crowds import DawidSkeneResult, dawid_skene, majority_vote_labels
+from xenthelpers.data import simulate_crowd
+
+DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
+FEW = settings(max_examples=25, deadline=None)
+F64 = {"dtype": torch.float64}
+# A tolerance no real iteration meets, to run exactly `max_iter` EM iterations.
+NEVER = 1e-300
+
+
+@st.composite
+def annotation_sets(draw):
+    """Random long-format annotations; every task id in [0, N) is annotated at least once."""
+    num_tasks = draw(st.integers(1, 6))
+    num_workers = draw(st.integers(1, 4))
+    num_classes = draw(st.integers(2, 4))
+    extra = draw(st.lists(st.integers(0, num_tasks - 1), max_size=18))
+    tasks = list(range(num_tasks)) + extra
+    size = len(tasks)
+    workers = draw(st.lists(st.integers(0, num_workers - 1), min_size=size, max_size=size))
+    labels = draw(st.lists(st.integers(0, num_classes - 1), min_size=size, max_size=size))
+    return torch.tensor(tasks), torch.tensor(workers), torch.tensor(labels), num_classes
+
+
+def simulated(num_tasks, kinds, *, num_classes=3, per_task=5, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return simulate_crowd(num_tasks, num_classes, kinds, annotations_per_task=per_task,
+                          generator=gen)
+
+
+def reference_em(tasks, workers, labels, num_classes, num_iter, smoothing):
+    """Dawid–Skene EM written plainly, one annotation at a time, in NumPy."""
+    tasks, workers, labels = (np.asarray(x) for x in (tasks, workers, labels))
+    num_tasks, num_workers = tasks.max() + 1, workers.max() + 1
+    posteriors = np.zeros((num_tasks, num_classes))
+    for task, label in zip(tasks, labels):
+        posteriors[task, label] += 1
+    posteriors /= posteriors.sum(axis=1, keepdims=True)
+    for _ in range(num_iter):
+        counts = np.full((num_workers, num_classes, num_classes), smoothing)
+        for task, worker, label in zip(tasks, workers, labels):
+            counts[worker, :, label] += posteriors[task]
+        confusions = counts / counts.sum(axis=2, keepdims=True)
+        priors = posteriors.mean(axis=0)
+        log_joint = np.tile(np.log(priors), (num_tasks, 1))
+        for task, worker, label in zip(tasks, workers, labels):
+            log_joint[task] += np.log(confusions[worker, :, label])
+        log_evidence = logsumexp(log_joint, axis=1, keepdims=True)
+        posteriors = np.exp(log_joint - log_evidence)
+    return posteriors, confusions, priors, float(log_evidence.sum())
+
+
+def oracle_confusions(crowd):
+    """Each worker's empirical confusion matrix, counted against the true labels."""
+    num_workers, num_classes, _ = crowd.confusions.shape
+    counts = torch.zeros(num_workers, num_classes, num_classes, dtype=torch.float64)
+    index = (crowd.workers, crowd.true_labels[crowd.tasks], crowd.labels)
+    counts.index_put_(index, torch.ones(crowd.labels.shape, dtype=torch.float64),
+                      accumulate=True)
+    return counts / counts.sum(dim=2, keepdim=True)
+
+
+# ---------------------------------------------------------------- the algorithm itself
+
+
+@pytest.mark.parametrize("num_iter", [1, 2, 5])
+@pytest.mark.parametrize("smoothing", [1e-3, 0.5])
+def test_matches_a_plain_loop_implementation(num_iter, smoothing):
+    crowd = simulated(40, ["reliable", "noisy", "spammer", "adversarial"], per_task=3, seed=1)
+    expected = reference_em(crowd.tasks, crowd.workers, crowd.labels, 3, num_iter, smoothing)
+    result = dawid_skene(crowd.tasks, crowd.workers, crowd.labels, max_iter=num_iter,
+                         tol=NEVER, smoothing=smoothing, **F64)
+    assert result.num_iter == num_iter and not result.converged
+    for ours, theirs in zip(result[:3], expected[:3]):
+        torch.testing.assert_close(ours, torch.from_numpy(theirs), rtol=1e-10, atol=1e-12)
+    assert result.log_likelihood == pytest.approx(expected[3], rel=1e-12)
+
+
+@FEW
+@given(annotation_sets())
+def test_outputs_are_distributions(data):
+    tasks, workers, labels, num_classes = data
+    result = dawid_skene(tasks, workers, labels, num_classes=num_classes, max_iter=30, **F64)
+    assert isinstance(result, DawidSkeneResult)
+    num_tasks, num_workers = int(tasks.max()) + 1, int(workers.max()) + 1
+    assert result.posteriors.shape == (num_tasks, num_classes)
+    assert result.confusions.shape == (num_workers, num_classes, num_classes)
+    for probabilities in (result.posteriors, result.confusions, result.priors):
+        assert bool(torch.isfinite(probabilities).all())
+        assert bool((probabilities >= 0).all())
+        torch.testing.assert_close(probabilities.sum(dim=-1),
+                                   torch.ones(probabilities.shape[:-1], **F64))
+    assert math.isfinite(result.log_likelihood) and result.log_likelihood <= 0
+    assert 1 <= result.num_iter <= 30
+
+
+@settings(max_examples=15, deadline=None)
+@given(annotation_sets())
+def test_em_never_decreases_the_smoothed_objective(data):
+    # With pseudo-count alpha, each M-step maximises the expected complete log-likelihood
+    # plus alpha * sum(log theta), so EM climbs l(theta, pi) + alpha * sum(log theta).
+    tasks, workers, labels, num_classes = data
+    smoothing = 0.3
+    objectives = []
+    for num_iter in range(1, 6):
+        result = dawid_skene(tasks, workers, labels, num_classes=num_classes, tol=NEVER,
+                             max_iter=num_iter, smoothing=smoothing, **F64)
+        penalty = smoothing * float(result.confusions.log().sum())
+        objectives.append(result.log_likelihood + penalty)
+    for before, after in zip(objectives, objectives[1:]):
+        assert after >= before - 1e-9 * (1 + abs(before))
+
+
+@pytest.mark.parametrize("tol", [1e-3, 1e-5, 1e-7])
+def test_stops_at_the_first_small_change_of_log_likelihood_per_annotation(tol):
+    crowd = simulated(400, ["reliable", "noisy", "noisy", "spammer", "adversarial"], per_task=3)
+    columns = (crowd.tasks, crowd.workers, crowd.labels)
+    result = dawid_skene(*columns, tol=tol, max_iter=1000, **F64)
+    assert result.converged and result.num_iter >= 3
+    last_three = [
+        dawid_skene(*columns, max_iter=result.num_iter - back, tol=NEVER, **F64).log_likelihood
+        for back in (2, 1, 0)
+    ]
+    assert last_three[2] == result.log_likelihood
+    num_annotations = crowd.tasks.numel()
+    assert abs(last_three[2] - last_three[1]) / num_annotations < tol
+    assert abs(last_three[1] - last_three[0]) / num_annotations >= tol
+
+
+def test_invariant_to_the_order_of_annotation_rows():
+    crowd = simulated(500, ["reliable"] * 3 + ["spammer", "adversarial"], per_task=3)
+    order = torch.randperm(crowd.tasks.numel(), generator=torch.Generator().manual_seed(1))
+    result = dawid_skene(crowd.tasks, crowd.workers, crowd.labels, **F64)
+    shuffled = dawid_skene(crowd.tasks[order], crowd.workers[order], crowd.labels[order], **F64)
+    assert shuffled.num_iter == result.num_iter
+    for ours, theirs in zip(shuffled[:3], result[:3]):
+        torch.testing.assert_close(ours, theirs, rtol=0, atol=1e-12)
+
+
+def test_equivariant_to_renaming_tasks_workers_and_classes():
+    crowd = simulated(300, ["reliable", "noisy", "noisy", "spammer", "adversarial"], per_task=3)
+    gen = torch.Generator().manual_seed(2)
+    task_names = torch.randperm(300, generator=gen)
+    worker_names = torch.randperm(5, generator=gen)
+    class_names = torch.tensor([2, 0, 1])
+    result = dawid_skene(crowd.tasks, crowd.workers, crowd.labels, tol=1e-12, **F64)
+    renamed = dawid_skene(task_names[crowd.tasks], worker_names[crowd.workers],
+                          class_names[crowd.labels], tol=1e-12, **F64)
+    expected_posteriors = torch.empty_like(result.posteriors)
+    expected_posteriors[task_names[:, None], class_names] = result.posteriors
+    expected_confusions = torch.empty_like(result.confusions)
+    expected_confusions[worker_names[:, None, None], class_names[:, None], class_names] = (
+        result.confusions
+    )
+    torch.testing.assert_close(renamed.posteriors, expected_posteriors, rtol=0, atol=1e-9)
+    torch.testing.assert_close(renamed.confusions, expected_confusions, rtol=0, atol=1e-9)
+    torch.testing.assert_close(renamed.priors[class_names], result.priors, rtol=0, atol=1e-9)
+
+
+# ---------------------------------------------------------------- what it recovers
+
+
+def test_recovers_the_true_confusion_matrices():
+    # 20000 tasks x 5 annotations over 10 workers and 3 classes: about 3333 annotations per
+    # (worker, true class) row, so each estimated entry has a binomial standard error of at
+    # most sqrt(0.25 / 3333) = 0.0087; 5 of those (0.043) bound the sampling error of all 90
+    # entries. Not knowing the true labels costs less than 0.01 more: the estimate stays
+    # within 0.02 of the confusions counted against the true labels.
+    kinds = ["reliable"] * 3 + ["noisy"] * 3 + ["spammer"] * 2 + ["adversarial"] * 2
+    crowd = simulated(20_000, kinds)
+    result = dawid_skene(crowd.tasks, crowd.workers, crowd.labels, tol=1e-8, **F64)
+    assert result.converged
+    truth = crowd.confusions.to(torch.float64)
+    assert float((result.confusions - truth).abs().max()) < 0.05
+    assert float((result.confusions - oracle_confusions(crowd)).abs().max()) < 0.02
+    assert float((result.priors - 1 / 3).abs().max()) < 0.02
+
+
+def test_beats_majority_vote_with_spammers_and_adversaries():
+    # Majority vote is right on under two thirds of the tasks with this crowd, Dawid-Skene on
+    # about 95% (3000 tasks: a standard error under 0.01 on each accuracy).
+    kinds = ["reliable"] * 3 + ["noisy"] * 2 + ["spammer"] * 3 + ["adversarial"] * 2
+    crowd = simulated(3000, kinds, seed=3)
+    result = dawid_skene(crowd.tasks, crowd.workers, crowd.labels)
+    ds_accuracy = (result.posteriors.argmax(dim=1) == crowd.true_labels).double().mean()
+    mv_labels = majority_vote_labels(crowd.tasks, crowd.labels, num_classes=3)
+    mv_accuracy = (mv_labels == crowd.true_labels).double().mean()
+    assert ds_accuracy > 0.9
+    assert ds_accuracy > mv_accuracy + 0.15
+
+
+def test_reads_an_adversarial_worker_backwards():
+    crowd = simulated(3000, ["reliable"] * 4 + ["adversarial"], num_classes=2, per_task=3)
+    result = dawid_skene(crowd.tasks, crowd.workers, crowd.labels)
+    adversary = result.confusions[4]
+    assert adversary[0, 1] > 0.85 and adversary[1, 0] > 0.85
+
+
+# ---------------------------------------------------------------- cross-check with crowd-kit
+
+
+def crowdkit_arrays(model, num_workers, num_classes):
+    """crowd-kit's posteriors, confusions (true class x reported label) and priors."""
+    errors = model.errors_.reindex(columns=range(num_classes))  # rows (worker, reported)
+    confusions = np.zeros((num_workers, num_classes, num_classes))
+    for (worker, reported), row in errors.iterrows():
+        confusions[worker, :, reported] = row.to_numpy()
+    posteriors = model.probas_.reindex(columns=range(num_classes)).sort_index()
+    priors = model.priors_.reindex(range(num_classes))
+    return posteriors.to_numpy(copy=True), confusions, priors.to_numpy(copy=True)
+
+
+def crowdkit_fit(crowd, **options):
+    from crowdkit.aggregation import DawidSkene
+
+    frame = pd.DataFrame({"task": crowd.tasks.numpy(), "worker": crowd.workers.numpy(),
+                          "label": crowd.labels.numpy()})
+    model = DawidSkene(**options).fit(frame)
+    return crowdkit_arrays(model, *crowd.confusions.shape[:2])
+
+
+CROSS_CHECK_KINDS = ["reliable"] * 4 + ["noisy"] * 2 + ["spammer"] * 2 + ["adversarial"] * 2
+
+
+@pytest.mark.filterwarnings("ignore:The copy keyword", "ignore:The inplace keyword")
+def test_follows_crowdkit_iteration_by_iteration():
+    # Both start from the soft majority vote and run the same EM steps. crowd-kit clips
+    # confusion counts at 1e-10 instead of adding a pseudo-count, so we smooth by 1e-10;
+    # it runs all n_iter iterations when tol = -inf. Its n-th iteration ends with the
+    # M-step that our (n + 1)-th iteration starts with, hence the two calls below.
+    crowd = simulated(500, CROSS_CHECK_KINDS, per_task=4, seed=5)
+    posteriors, confusions, priors = crowdkit_fit(crowd, n_iter=6, tol=-math.inf)
+    options = {"tol": NEVER, "smoothing": 1e-10, **F64}
+    after_e_step = dawid_skene(crowd.tasks, crowd.workers, crowd.labels, max_iter=6, **options)
+    after_m_step = dawid_skene(crowd.tasks, crowd.workers, crowd.labels, max_iter=7, **options)
+    torch.testing.assert_close(after_e_step.posteriors, torch.from_numpy(posteriors),
+                               rtol=0, atol=1e-8)
+    torch.testing.assert_close(after_m_step.confusions, torch.from_numpy(confusions),
+                               rtol=0, atol=1e-8)
+    torch.testing.assert_close(after_m_step.priors, torch.from_numpy(priors), rtol=0, atol=1e-8)
+
+
+@pytest.mark.filterwarnings("ignore:The copy keyword", "ignore:The inplace keyword")
+def test_agrees_with_crowdkit_at_default_settings():
+    # With defaults the two differ in smoothing (0.01 pseudo-counts against a 1e-10 clip)
+    # and stopping rule (log-likelihood against crowd-kit's evidence lower bound, both per
+    # annotation), so they stop a few iterations apart; labels and estimates still agree.
+    crowd = simulated(2000, CROSS_CHECK_KINDS, per_task=4, seed=6)
+    posteriors, confusions, priors = crowdkit_fit(crowd)
+    result = dawid_skene(crowd.tasks, crowd.workers, crowd.labels, **F64)
+    agreement = (result.posteriors.argmax(dim=1).numpy() == posteriors.argmax(axis=1)).mean()
+    assert agreement >= 0.995
+    assert np.abs(result.confusions.numpy() - confusions).max() < 5e-3
+    assert np.abs(result.priors.numpy() - priors).max() < 5e-3
+    assert np.abs(result.posteriors.numpy() - posteriors).mean() < 2e-4
+
+
+# ---------------------------------------------------------------- edge cases
+
+
+def test_worked_example():
+    tasks = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4])
+    workers = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 2])
+    labels = torch.tensor([0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 1])
+    result = dawid_skene(tasks, workers, labels)
+    assert result.posteriors.argmax(dim=1).tolist() == [0, 1, 0, 1, 0]
+    assert majority_vote_labels(tasks, labels).tolist() == [0, 1, 0, 1, 1]
+    assert result.converged
+
+
+def test_unseen_tasks_get_the_priors_and_unseen_workers_uniform_rows():
+    crowd = simulated(200, ["reliable"] * 3 + ["spammer"], per_task=3)
+    result = dawid_skene(crowd.tasks, crowd.workers, crowd.labels, num_tasks=203,
+                         num_workers=6, **F64)
+    assert result.posteriors.shape == (203, 3) and result.confusions.shape == (6, 3, 3)
+    torch.testing.assert_close(result.posteriors[200:], result.priors.expand(3, 3))
+    torch.testing.assert_close(result.confusions[4:], torch.full((2, 3, 3), 1 / 3, **F64))
+
+
+def test_a_class_nobody_reports_stays_impossible_without_nan():
+    crowd = simulated(200, ["reliable"] * 3, num_classes=2, per_task=3)
+    result = dawid_skene(crowd.tasks, crowd.workers, crowd.labels, num_classes=4, **F64)
+    assert bool(torch.isfinite(result.posteriors).all())
+    assert float(result.posteriors[:, 2:].max()) == 0.0
+    torch.testing.assert_close(result.posteriors.sum(dim=1), torch.ones(200, **F64))
+
+
+def test_thousands_of_annotations_on_one_task_stay_finite():
+    # The log-joint of this task reaches about -10^4: exponentiating it unshifted underflows.
+    gen = torch.Generator().manual_seed(0)
+    workers = torch.randint(0, 3, (6000,), generator=gen)
+    labels = torch.randint(0, 3, (6000,), generator=gen)
+    tasks = torch.zeros(6000, dtype=torch.long)
+    result = dawid_skene(tasks, workers, labels, **F64)
+    assert bool(torch.isfinite(result.posteriors).all())
+    torch.testing.assert_close(result.posteriors.sum(dim=1), torch.ones(1, **F64))
+    assert math.isfinite(result.log_likelihood) and result.log_likelihood < -5000
+
+
+def test_one_iteration_cannot_converge():
+    crowd = simulated(50, ["reliable"] * 3, per_task=3)
+    result = dawid_skene(crowd.tasks, crowd.workers, crowd.labels, max_iter=1)
+    assert result.num_iter == 1 and not result.converged
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("device", DEVICES)
+def test_dtype_and_device_of_the_result(dtype, device):
+    crowd = simulated(50, ["reliable"] * 3, per_task=3)
+    columns = (crowd.tasks.to(device), crowd.workers.to(device), crowd.labels.to(device))
+    result = dawid_skene(*columns, dtype=dtype)
+    for tensor in result[:3]:
+        assert tensor.dtype == dtype and tensor.device == columns[0].device
+    assert isinstance(result.num_iter, int) and isinstance(result.log_likelihood, float)
+    assert dawid_skene(*columns[:3]).posteriors.dtype == torch.get_default_dtype()
+
+
+# ---------------------------------------------------------------- validation
+
+GOOD = {
+    "tasks": torch.tensor([0, 0, 1, 1]),
+    "workers": torch.tensor([0, 1, 0, 1]),
+    "labels": torch.tensor([0, 1, 1, 1]),
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"tasks": GOOD["tasks"].double()}, "`tasks` must be a 1-D tensor of dtype torch.long"),
+        ({"workers": GOOD["workers"].int()}, "`workers` must be a 1-D tensor"),
+        ({"labels": GOOD["labels"].view(2, 2)}, "`labels` must be a 1-D tensor"),
+        ({"workers": GOOD["workers"][:3]}, "`workers` must have the same length"),
+        ({"labels": GOOD["labels"][:3]}, "`labels` must have the same length"),
+        ({"workers": GOOD["workers"].to("meta")}, "`workers` must be on the same device"),
+        ({"tasks": torch.tensor([0, -1, 1, 1])}, "`tasks` must hold non-negative"),
+        ({"workers": torch.tensor([0, 1, -3, 1])}, "`workers` must hold non-negative"),
+        ({"labels": torch.tensor([0, 1, -1, 1])}, "`labels` must hold non-negative"),
+        ({"labels": torch.tensor([0, 1, 2, 1]), "num_classes": 2}, "`labels` must hold ids"),
+        ({"num_classes": 0}, "num_classes"),
+        ({"num_tasks": 1}, "num_tasks"),
+        ({"num_workers": 1}, "num_workers"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"max_iter": 2.5}, "max_iter"),
+        ({"tol": 0.0}, "tol"),
+        ({"tol": -1e-3}, "tol"),
+        ({"tol": float("nan")}, "tol"),
+        ({"smoothing": 0.0}, "smoothing"),
+        ({"smoothing": float("inf")}, "smoothing"),
+        ({"dtype": torch.int64}, "dtype"),
+        (
+            {"tasks": GOOD["tasks"][:0], "workers": GOOD["workers"][:0],
+             "labels": GOOD["labels"][:0]},
+            "`tasks` must hold at least one annotation",
+        ),
+    ],
+)
+def test_rejects_bad_input(changes, match):
+    with pytest.raises(ValueError, match=match):
+        dawid_skene(**{**GOOD, **changes})
+
+
+def test_rejects_a_non_tensor():
+    with pytest.raises(TypeError, match="workers"):
+        dawid_skene(GOOD["tasks"], [0, 1, 0, 1], GOOD["labels"])

@@ -1,0 +1,169 @@
+"""The ``nn.Module`` wrappers of the losses."""
+
+import math
+
+import pytest
+import torch
+
+import xenthelpers
+from xenthelpers import (
+    DistillationLoss,
+    FocalLoss,
+    InfoNCELoss,
+    LogitAdjustedCrossEntropyLoss,
+    MaskedBCEWithLogitsLoss,
+    SigmoidFocalLoss,
+    distillation_loss,
+    focal_loss,
+    info_nce,
+    logit_adjusted_cross_entropy,
+    masked_binary_cross_entropy,
+    sigmoid_focal_loss,
+)
+
+GENERATOR = torch.Generator().manual_seed(0)
+LOGITS = torch.randn(6, 4, generator=GENERATOR)
+TARGET = torch.tensor([0, 1, 2, 3, -100, 1])
+BINARY_TARGET = torch.randint(0, 2, (6, 4), generator=GENERATOR).float()
+MASK = torch.rand(6, 4, generator=GENERATOR) > 0.3
+OTHER = torch.randn(6, 4, generator=GENERATOR)
+PRIOR = torch.tensor([0.4, 0.3, 0.2, 0.1])
+ALPHA = torch.tensor([0.25, 0.5, 1.0, 2.0])
+
+CASES = [
+    (
+        FocalLoss(gamma=1.5, alpha=ALPHA, reduction="sum"),
+        (LOGITS, TARGET),
+        lambda: focal_loss(LOGITS, TARGET, gamma=1.5, alpha=ALPHA, reduction="sum"),
+    ),
+    (
+        FocalLoss(gamma=0.5, ignore_index=1),
+        (LOGITS, TARGET.clamp(min=0)),
+        lambda: focal_loss(LOGITS, TARGET.clamp(min=0), gamma=0.5, ignore_index=1),
+    ),
+    (
+        SigmoidFocalLoss(gamma=0.5, alpha=None, reduction="none"),
+        (LOGITS, BINARY_TARGET),
+        lambda: sigmoid_focal_loss(LOGITS, BINARY_TARGET, gamma=0.5, alpha=None, reduction="none"),
+    ),
+    (
+        DistillationLoss(temperature=2.5, reduction="sum"),
+        (LOGITS, OTHER),
+        lambda: distillation_loss(LOGITS, OTHER, temperature=2.5, reduction="sum"),
+    ),
+    (
+        InfoNCELoss(temperature=0.3, normalize=False),
+        (LOGITS, OTHER),
+        lambda: info_nce(LOGITS, OTHER, temperature=0.3, normalize=False),
+    ),
+    (
+        LogitAdjustedCrossEntropyLoss(PRIOR, tau=0.5, reduction="none"),
+        (LOGITS, TARGET.clamp(min=0)),
+        lambda: logit_adjusted_cross_entropy(
+            LOGITS, TARGET.clamp(min=0), PRIOR, tau=0.5, reduction="none"
+        ),
+    ),
+    (
+        MaskedBCEWithLogitsLoss(reduction="sum"),
+        (LOGITS, BINARY_TARGET, MASK),
+        lambda: masked_binary_cross_entropy(LOGITS, BINARY_TARGET, MASK, reduction="sum"),
+    ),
+]
+
+
+@pytest.mark.parametrize("module, inputs, function", CASES, ids=lambda c: type(c).__name__)
+def test_module_calls_its_function_with_its_options(module, inputs, function):
+    torch.testing.assert_close(module(*inputs), function(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    "module, text",
+    [
+        (FocalLoss(), "FocalLoss(gamma=2.0, alpha=None, ignore_index=-100, reduction='mean')"),
+        (
+            FocalLoss(alpha=torch.tensor([0.25, 0.75])),
+            "FocalLoss(gamma=2.0, alpha=[0.25, 0.75], ignore_index=-100, reduction='mean')",
+        ),
+        (FocalLoss(alpha=torch.ones(10)), "alpha=<10 values>"),
+        (
+            SigmoidFocalLoss(alpha=None),
+            "SigmoidFocalLoss(gamma=2.0, alpha=None, reduction='mean')",
+        ),
+        (DistillationLoss(), "DistillationLoss(temperature=4.0, reduction='batchmean')"),
+        (InfoNCELoss(), "InfoNCELoss(temperature=0.1, normalize=True, reduction='mean')"),
+        (
+            LogitAdjustedCrossEntropyLoss(torch.tensor([0.5, 0.5]), tau=2),
+            "LogitAdjustedCrossEntropyLoss(prior=[0.5, 0.5], tau=2.0, reduction='mean')",
+        ),
+        (MaskedBCEWithLogitsLoss(reduction="none"), "MaskedBCEWithLogitsLoss(reduction='none')"),
+    ],
+)
+def test_repr_shows_the_options(module, text):
+    assert text in repr(module)
+
+
+def test_tensor_options_are_buffers_that_follow_the_module():
+    focal = FocalLoss(alpha=ALPHA).double()
+    adjusted = LogitAdjustedCrossEntropyLoss(PRIOR).double()
+    assert focal.alpha.dtype == torch.float64 and adjusted.prior.dtype == torch.float64
+    assert "alpha" in focal.state_dict() and "prior" in adjusted.state_dict()
+    assert not list(focal.parameters()) and not list(adjusted.parameters())
+
+
+def test_gradients_flow_through_a_module():
+    logits = LOGITS.clone().requires_grad_()
+    FocalLoss()(logits, TARGET).backward()
+    assert logits.grad is not None and torch.isfinite(logits.grad).all()
+
+
+@pytest.mark.parametrize(
+    "factory, name",
+    [
+        (lambda: FocalLoss(gamma=-1.0), "gamma"),
+        (lambda: FocalLoss(alpha=torch.tensor([-1.0, 1.0])), "alpha"),
+        (lambda: FocalLoss(alpha=torch.ones(2, 2)), "alpha"),
+        (lambda: FocalLoss(reduction="batchmean"), "reduction"),
+        (lambda: SigmoidFocalLoss(alpha=1.5), "alpha"),
+        (lambda: SigmoidFocalLoss(gamma=math.nan), "gamma"),
+        (lambda: SigmoidFocalLoss(reduction="avg"), "reduction"),
+        (lambda: DistillationLoss(temperature=0.0), "temperature"),
+        (lambda: DistillationLoss(reduction="avg"), "reduction"),
+        (lambda: InfoNCELoss(temperature=-1.0), "temperature"),
+        (lambda: InfoNCELoss(normalize="yes"), "normalize"),
+        (lambda: InfoNCELoss(reduction="batchmean"), "reduction"),
+        (lambda: LogitAdjustedCrossEntropyLoss(torch.tensor([0.5, 0.6])), "prior"),
+        (lambda: LogitAdjustedCrossEntropyLoss(torch.tensor([1.0, 0.0])), "prior"),
+        (lambda: LogitAdjustedCrossEntropyLoss(PRIOR, tau=-1.0), "tau"),
+        (lambda: LogitAdjustedCrossEntropyLoss(PRIOR, reduction="avg"), "reduction"),
+        (lambda: MaskedBCEWithLogitsLoss(reduction="batchmean"), "reduction"),
+    ],
+)
+def test_options_are_validated_in_init(factory, name):
+    with pytest.raises(ValueError, match=name):
+        factory()
+
+
+def test_forward_still_validates_the_tensors():
+    with pytest.raises(ValueError, match="alpha"):
+        FocalLoss(alpha=torch.ones(3))(LOGITS, TARGET)
+
+
+def test_every_loss_is_exported_at_the_top_level():
+    exported = set(xenthelpers.losses.__all__)
+    assert exported <= set(xenthelpers.__all__)
+    assert {
+        "focal_loss",
+        "sigmoid_focal_loss",
+        "distillation_loss",
+        "js_divergence",
+        "info_nce",
+        "logit_adjusted_cross_entropy",
+        "adjust_logits",
+        "masked_binary_cross_entropy",
+        "FocalLoss",
+        "SigmoidFocalLoss",
+        "DistillationLoss",
+        "InfoNCELoss",
+        "LogitAdjustedCrossEntropyLoss",
+        "MaskedBCEWithLogitsLoss",
+    } == exported

@@ -1,0 +1,124 @@
+"""Majority vote: the share of annotators who chose each class, per task."""
+
+from __future__ import annotations
+
+import torch
+
+from ._annotations import check_annotation_columns, check_float_dtype, resolve_count
+
+
+def majority_vote(
+    tasks: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    num_classes: int | None = None,
+    num_tasks: int | None = None,
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor:
+    r"""Soft majority vote: the fraction of each task's annotations that chose each class.
+
+    For task :math:`i` with annotation set :math:`A_i`,
+
+    .. math::
+
+        v_{ik} = \frac{1}{|A_i|} \sum_{a \in A_i} [\,y_a = k\,],
+
+    a soft label distribution that can serve directly as a cross-entropy target.
+    Majority vote ignores who gave an annotation, so unlike
+    :func:`~xenthelpers.crowds.dawid_skene` it takes no ``workers`` column: every
+    annotator counts the same.
+
+    Parameters
+    ----------
+    tasks : torch.Tensor
+        ``(M,)`` long tensor, the task id (from 0) of each of the ``M`` annotations.
+    labels : torch.Tensor
+        ``(M,)`` long tensor, the class reported in each annotation.
+    num_classes : int, optional
+        Number of classes ``K``; default ``labels.max() + 1``.
+    num_tasks : int, optional
+        Number of tasks ``N``; default ``tasks.max() + 1``. A task without any
+        annotation (possible when ids are skipped or ``num_tasks`` is larger) gets
+        the uniform row :math:`1/K`, so that every row stays a distribution.
+    dtype : torch.dtype, optional
+        Floating dtype of the result; default ``torch.get_default_dtype()``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(N, K)`` vote fractions on the device of ``tasks``; each row sums to one.
+        Use :func:`majority_vote_labels` for hard labels.
+
+    Examples
+    --------
+    >>> tasks = torch.tensor([0, 0, 0, 1, 1])
+    >>> labels = torch.tensor([2, 2, 0, 1, 0])
+    >>> majority_vote(tasks, labels, num_classes=3)
+    tensor([[0.3333, 0.0000, 0.6667],
+            [0.5000, 0.5000, 0.0000]])
+    """
+    dtype = check_float_dtype(dtype)
+    counts = _vote_counts(tasks, labels, num_classes, num_tasks)
+    return _vote_fractions(counts, dtype)
+
+
+def majority_vote_labels(
+    tasks: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    num_classes: int | None = None,
+    num_tasks: int | None = None,
+) -> torch.Tensor:
+    r"""Hard majority vote: the most frequent label of each task.
+
+    .. math::
+
+        \hat y_i = \min \operatorname*{arg\,max}_k \sum_{a \in A_i} [\,y_a = k\,].
+
+    Ties are broken deterministically towards the **lowest class index**; a task
+    without annotations is therefore assigned class 0. This bias is one reason to
+    prefer the soft :func:`majority_vote` when there are few annotations per task.
+
+    Parameters
+    ----------
+    tasks, labels, num_classes, num_tasks
+        As in :func:`majority_vote`.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(N,)`` long tensor of class indices on the device of ``tasks``.
+
+    Examples
+    --------
+    >>> tasks = torch.tensor([0, 0, 0, 1, 1])
+    >>> labels = torch.tensor([2, 2, 0, 1, 0])
+    >>> majority_vote_labels(tasks, labels)
+    tensor([2, 0])
+    """
+    counts = _vote_counts(tasks, labels, num_classes, num_tasks)
+    # argmax returns the first maximal index, hence the lowest class among ties.
+    return counts.argmax(dim=1)
+
+
+def _vote_counts(
+    tasks: torch.Tensor,
+    labels: torch.Tensor,
+    num_classes: int | None,
+    num_tasks: int | None,
+) -> torch.Tensor:
+    """Check the inputs and return the ``(N, K)`` long tensor of votes per task and class."""
+    check_annotation_columns(tasks=tasks, labels=labels)
+    num_classes = resolve_count(num_classes, labels, "num_classes", "labels")
+    num_tasks = resolve_count(num_tasks, tasks, "num_tasks", "tasks")
+    flat = tasks * num_classes + labels
+    counts = torch.bincount(flat, minlength=num_tasks * num_classes)
+    return counts.view(num_tasks, num_classes)
+
+
+def _vote_fractions(counts: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Normalise vote counts per row; a row without votes becomes uniform."""
+    totals = counts.sum(dim=1, keepdim=True)
+    fractions = counts.to(dtype) / totals.clamp_min(1).to(dtype)
+    uniform = torch.full_like(fractions, 1.0 / counts.shape[1])
+    return torch.where(totals > 0, fractions, uniform)

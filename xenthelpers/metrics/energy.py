@@ -1,0 +1,61 @@
+"""Free energy of a classifier's logits, a score for out-of-distribution detection."""
+
+from __future__ import annotations
+
+import torch
+
+from .._validation import check_finite, check_floating, check_positive
+
+
+def energy_score(
+    logits: torch.Tensor,
+    *,
+    temperature: float = 1.0,
+    dim: int = -1,
+) -> torch.Tensor:
+    r"""Free energy of the logits, one value per example.
+
+    .. math::
+
+        E(x; T) = -T \log \sum_{k=1}^K e^{z_k(x) / T}.
+
+    Reading the logits as negative energies of the pairs :math:`(x, k)`
+    (LeCun, Chopra, Hadsell, Ranzato and Huang 2006, "A Tutorial on
+    Energy-Based Learning"), :math:`E(x)` is the free energy of :math:`x`,
+    which up to a constant is :math:`-\log p(x)` for the implied density.
+    **Lower energy means more in-distribution**: Liu, Wang, Owens and Li
+    (2020), "Energy-based Out-of-distribution Detection", flag an input as
+    out-of-distribution when :math:`-E(x)` falls below a threshold. As
+    :math:`T \to 0` the energy tends to :math:`-\max_k z_k`. The log-sum-exp is
+    computed stably, so logits of magnitude 1e4 give finite values and
+    gradients.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        Finite logits with the classes along ``dim``, e.g. ``(N, K)``.
+    temperature : float, default 1.0
+        The temperature :math:`T > 0`.
+    dim : int, default -1
+        The class dimension (use ``dim=1`` for ``(N, K, d1, ...)`` layouts).
+
+    Returns
+    -------
+    torch.Tensor
+        The energies, with ``dim`` removed: shape ``(N,)`` for ``(N, K)`` logits.
+
+    Examples
+    --------
+    >>> energy_score(torch.tensor([[10.0, 0.0, 0.0], [1.0, 1.0, 1.0]]))
+    tensor([-10.0001,  -2.0986])
+    """
+    check_floating(logits, "logits")
+    if logits.dim() < 1:
+        raise ValueError("`logits` must have a class dimension, got a 0-dim tensor")
+    if not -logits.dim() <= dim < logits.dim():
+        raise ValueError(f"`dim` must be in [{-logits.dim()}, {logits.dim()}), got {dim}")
+    if logits.shape[dim] < 1:
+        raise ValueError(f"`logits` must have at least one class along dim {dim}")
+    check_finite(logits, "logits")
+    check_positive(temperature, "temperature")
+    return -temperature * torch.logsumexp(logits / temperature, dim=dim)

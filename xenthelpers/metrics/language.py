@@ -1,0 +1,155 @@
+"""Language-model metrics: perplexity and bits per character."""
+
+from __future__ import annotations
+
+import math
+from typing import overload
+
+import torch
+import torch.nn.functional as F
+
+from .._validation import (
+    check_class_indices,
+    check_finite,
+    check_floating,
+    check_non_negative,
+    check_positive_int,
+    check_tensor,
+)
+
+
+def perplexity(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    ignore_index: int = -100,
+) -> torch.Tensor:
+    r"""Perplexity: the exponential of the mean token cross-entropy.
+
+    .. math::
+
+        \mathrm{PPL} = \exp\Big(-\frac{1}{T} \sum_{t=1}^T \log p(x_t \mid x_{<t})\Big),
+
+    the average over the :math:`T` scored tokens (those whose target is not
+    ``ignore_index``). A model that spreads its mass uniformly over a
+    vocabulary of :math:`V` tokens has perplexity :math:`V`: perplexity is the
+    effective number of equally likely choices per token. Jelinek, Mercer,
+    Bahl and Baker (1977), "Perplexity: a measure of the difficulty of speech
+    recognition tasks".
+
+    Unlike ``F.cross_entropy``, the vocabulary is the
+    **last** dimension, the layout language models produce: ``logits`` of
+    shape ``(B, S, V)`` go with ``target`` of shape ``(B, S)``. The value can
+    overflow to ``inf`` when the mean cross-entropy exceeds the dtype's range
+    (about 88 nats in float32).
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        Unnormalised scores of shape ``(..., V)``.
+    target : torch.Tensor
+        Token indices of shape ``(...)``, values in ``[0, V)`` or
+        ``ignore_index``.
+    ignore_index : int, default -100
+        Target value that marks padding; such positions are not scored.
+
+    Returns
+    -------
+    torch.Tensor
+        A 0-dim tensor in ``logits``'s dtype.
+
+    Examples
+    --------
+    >>> perplexity(torch.zeros(2, 3, 50), torch.randint(50, (2, 3)))
+    tensor(50.0000)
+    >>> logits = torch.tensor([[[2.0, 0.0], [0.0, 2.0], [5.0, 5.0]]])
+    >>> perplexity(logits, torch.tensor([[0, 1, -100]]))  # the last token is padding
+    tensor(1.1353)
+    """
+    _check_token_inputs(logits, target, ignore_index)
+    vocabulary = logits.shape[-1]
+    mean_nats = F.cross_entropy(
+        logits.reshape(-1, vocabulary),
+        target.reshape(-1).long(),
+        ignore_index=ignore_index,
+    )
+    return mean_nats.exp()
+
+
+@overload
+def bits_per_character(total_nats: float, num_characters: int) -> float: ...
+
+
+@overload
+def bits_per_character(total_nats: torch.Tensor, num_characters: int) -> torch.Tensor: ...
+
+
+def bits_per_character(
+    total_nats: float | torch.Tensor, num_characters: int
+) -> float | torch.Tensor:
+    r"""Convert a summed negative log-likelihood in nats to bits per character.
+
+    .. math::
+
+        \mathrm{BPC} = \frac{\text{total nats}}{n_\text{chars} \ln 2}.
+
+    Use the sum of the token losses over a text (e.g.
+    ``F.cross_entropy(..., reduction="sum")``) and the number of characters
+    of that text, so that models with different tokenisers compare on the
+    same footing. A character-level model's mean loss ``L`` in nats gives
+    ``L / ln 2`` bits per character. Graves (2013), "Generating Sequences With
+    Recurrent Neural Networks".
+
+    Parameters
+    ----------
+    total_nats : float or torch.Tensor
+        Summed negative log-likelihood in nats, a finite number >= 0 (a Python
+        number or a 0-dim tensor).
+    num_characters : int
+        Number of characters in the scored text, >= 1.
+
+    Returns
+    -------
+    float or torch.Tensor
+        A float for a number, a 0-dim tensor (gradient preserved) for a tensor.
+
+    Examples
+    --------
+    >>> bits_per_character(1000 * math.log(2), 1000)
+    1.0
+    >>> bits_per_character(torch.tensor(693.1472), 500)
+    tensor(2.0000)
+    """
+    _check_total_nats(total_nats)
+    check_positive_int(num_characters, "num_characters")
+    return total_nats / (num_characters * math.log(2))
+
+
+def _check_total_nats(total_nats: float | torch.Tensor) -> None:
+    if not isinstance(total_nats, torch.Tensor):
+        check_non_negative(total_nats, "total_nats")
+        return
+    check_floating(total_nats, "total_nats")
+    if total_nats.dim() != 0:
+        raise ValueError(
+            f"`total_nats` must be a number or a 0-dim tensor, got shape {tuple(total_nats.shape)}"
+        )
+    check_non_negative(float(total_nats.detach()), "total_nats")
+
+
+def _check_token_inputs(logits: torch.Tensor, target: torch.Tensor, ignore_index: int) -> None:
+    check_floating(logits, "logits")
+    check_tensor(target, "target")
+    if logits.dim() < 1 or logits.shape[-1] < 1:
+        raise ValueError(
+            f"`logits` must have shape (..., V) with V >= 1, got {tuple(logits.shape)}"
+        )
+    if tuple(target.shape) != tuple(logits.shape[:-1]):
+        raise ValueError(
+            f"`target` must have shape {tuple(logits.shape[:-1])} to match `logits` of shape "
+            f"{tuple(logits.shape)} (vocabulary last), got {tuple(target.shape)}"
+        )
+    check_finite(logits, "logits")
+    check_class_indices(target, logits.shape[-1], "target", ignore_index=ignore_index)
+    if not bool((target != ignore_index).any()):
+        raise ValueError("`target` has no token to score: every position equals `ignore_index`")

@@ -1,0 +1,172 @@
+r"""Proper scoring rules for probabilistic classifiers.
+
+A scoring rule rewards a predicted distribution :math:`p` once the outcome
+:math:`y` is seen. It is strictly proper when, for outcomes drawn from
+:math:`q`, its expectation is best exactly at :math:`p = q` (Gneiting and
+Raftery 2007, "Strictly Proper Scoring Rules, Prediction, and Estimation").
+The three classical rules follow their usual orientation:
+
+- :func:`brier_score` is a loss: lower is better, 0 is perfect;
+- :func:`log_score` and :func:`spherical_score` are rewards: higher is
+  better, perfect predictions score 0 and 1 respectively.
+
+Each takes probability rows ``probs`` of shape ``(N, K)`` (not logits) and a
+``target`` that is either class indices of shape ``(N,)`` or probability rows
+of shape ``(N, K)``. A probability target :math:`q` gives the expected score
+:math:`\sum_k q_k\, S(p, k)` under outcomes drawn from :math:`q`, which is what
+propriety is about: each score, as a function of ``probs``, is optimised at
+``probs == target``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .._reduction import reduce_loss
+from .._validation import check_reduction
+from ._inputs import check_probability_rows, target_rows
+
+
+def brier_score(
+    probs: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""Brier score: squared distance between the predicted and the target distribution.
+
+    .. math::
+
+        \mathrm{BS}(p, y) = \sum_{k=1}^K (p_k - [k = y])^2 \in [0, 2].
+
+    Lower is better. For a probability target :math:`q` the expected score is
+
+    .. math::
+
+        \sum_{j=1}^K q_j\,\mathrm{BS}(p, j) = \lVert p - q \rVert_2^2 + 1 - \lVert q \rVert_2^2,
+
+    so the excess over the best forecast :math:`p = q` is the squared
+    distance :math:`\lVert p - q \rVert_2^2`. Brier (1950), "Verification of
+    Forecasts Expressed in Terms of Probability". For two classes
+    scikit-learn's ``brier_score_loss(y, p1)`` is :math:`(p_1 - y)^2`, half of
+    this sum.
+
+    Parameters
+    ----------
+    probs : torch.Tensor
+        Probability rows of shape ``(N, K)``.
+    target : torch.Tensor
+        Class indices of shape ``(N,)``, or probability rows :math:`q` of shape
+        ``(N, K)``, which give the expected score over outcomes drawn from :math:`q`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the ``(N,)`` per-example scores.
+
+    Returns
+    -------
+    torch.Tensor
+        A 0-dim tensor, or shape ``(N,)`` with ``reduction="none"``.
+
+    Examples
+    --------
+    >>> probs = torch.tensor([[0.7, 0.2, 0.1], [0.5, 0.5, 0.0]])
+    >>> brier_score(probs, torch.tensor([0, 1]), reduction="none")
+    tensor([0.1400, 0.5000])
+    """
+    outcome = _validated_target(probs, target, reduction)
+    distance = (probs - outcome).square().sum(dim=1)
+    # The second term is exactly zero for one-hot targets.
+    spread = 1 - outcome.square().sum(dim=1)
+    return reduce_loss(distance + spread, reduction)
+
+
+def log_score(
+    probs: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""Logarithmic score: log-probability given to the outcome.
+
+    .. math::
+
+        \mathrm{LS}(p, y) = \log p_y \in [-\infty, 0].
+
+    Higher is better; it is the negative of the log loss (cross-entropy), so
+    ``-log_score(probs, y)`` equals scikit-learn's ``log_loss(y, probs)``. A
+    zero probability on the outcome scores :math:`-\infty` (no clipping),
+    while classes with zero target mass contribute nothing. For logits use
+    ``-F.cross_entropy(logits, y)``, which is computed stably. Good (1952),
+    "Rational Decisions".
+
+    Parameters
+    ----------
+    probs : torch.Tensor
+        Probability rows of shape ``(N, K)``.
+    target : torch.Tensor
+        Class indices of shape ``(N,)``, or probability rows :math:`q` of shape
+        ``(N, K)``, which give the expected score over outcomes drawn from :math:`q`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the ``(N,)`` per-example scores.
+
+    Returns
+    -------
+    torch.Tensor
+        A 0-dim tensor, or shape ``(N,)`` with ``reduction="none"``.
+
+    Examples
+    --------
+    >>> probs = torch.tensor([[0.5, 0.25, 0.25], [0.5, 0.5, 0.0]])
+    >>> log_score(probs, torch.tensor([0, 1]), reduction="none")
+    tensor([-0.6931, -0.6931])
+    """
+    outcome = _validated_target(probs, target, reduction)
+    return reduce_loss(torch.xlogy(outcome, probs).sum(dim=1), reduction)
+
+
+def spherical_score(
+    probs: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    r"""Spherical score: probability of the outcome divided by the Euclidean norm of ``probs``.
+
+    .. math::
+
+        \mathrm{SS}(p, y) = \frac{p_y}{\lVert p \rVert_2} \in [0, 1].
+
+    Higher is better. Unlike the log score it stays bounded when the outcome
+    was given probability zero. Good (1971), "Comment on 'Measuring
+    Information and Uncertainty' by Robert J. Buehler"; see Gneiting and
+    Raftery (2007).
+
+    Parameters
+    ----------
+    probs : torch.Tensor
+        Probability rows of shape ``(N, K)``.
+    target : torch.Tensor
+        Class indices of shape ``(N,)``, or probability rows :math:`q` of shape
+        ``(N, K)``, which give the expected score over outcomes drawn from :math:`q`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the ``(N,)`` per-example scores.
+
+    Returns
+    -------
+    torch.Tensor
+        A 0-dim tensor, or shape ``(N,)`` with ``reduction="none"``.
+
+    Examples
+    --------
+    >>> probs = torch.tensor([[0.6, 0.8, 0.0], [1.0, 0.0, 0.0]])
+    >>> spherical_score(probs / probs.sum(dim=1, keepdim=True), torch.tensor([1, 0]))
+    tensor(0.9000)
+    """
+    outcome = _validated_target(probs, target, reduction)
+    norm = torch.linalg.vector_norm(probs, dim=1)
+    return reduce_loss((outcome * probs).sum(dim=1) / norm, reduction)
+
+
+def _validated_target(probs: torch.Tensor, target: torch.Tensor, reduction: str) -> torch.Tensor:
+    check_reduction(reduction)
+    check_probability_rows(probs, "probs")
+    return target_rows(target, probs)
