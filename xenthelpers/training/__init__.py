@@ -1,7 +1,23 @@
-"""Reproducibility, device choice and the shared training loop."""
+"""Reproducibility, device choice, the shared training loop and ensembles over seeds.
+
+- :func:`seed_everything` and :func:`get_device`: where and how reproducibly a chapter runs;
+- :func:`fit` and :func:`predict_logits`: the small training loop;
+- :class:`MLPEnsemble`: one independent ReLU network per seed, trained in a single pass;
+- :func:`mean_sd`: a result over seeds as ``"mean ± sd"``.
+"""
 
 from .device import get_device
+from .ensemble import MLPEnsemble
 from .loop import History, fit, predict_logits
 from .reproducibility import seed_everything
+from .seeds import mean_sd
 
-__all__ = ["History", "fit", "get_device", "predict_logits", "seed_everything"]
+__all__ = [
+    "History",
+    "MLPEnsemble",
+    "fit",
+    "get_device",
+    "mean_sd",
+    "predict_logits",
+    "seed_everything",
+]

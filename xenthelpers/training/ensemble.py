@@ -1,0 +1,181 @@
+"""Several independent ReLU networks trained side by side, one per seed."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .._validation import check_floating, check_positive_int
+
+
+class MLPEnsemble(nn.Module):
+    r"""``num_members`` independent ReLU multilayer perceptrons evaluated in one pass.
+
+    Member :math:`m` is the network
+
+    .. math::
+
+        f_m(\mathbf{x}) = W^{(L)}_m\,\mathrm{ReLU}\bigl(\cdots
+        \mathrm{ReLU}(W^{(1)}_m \mathbf{x} + \mathbf{b}^{(1)}_m) \cdots\bigr)
+        + \mathbf{b}^{(L)}_m,
+
+    with layer widths ``sizes``. The weights of all members are stored side by
+    side, layer ``l`` as one tensor of shape ``(num_members, sizes[l],
+    sizes[l + 1])``, and each layer is a single batched matrix product. Each
+    member is initialised as ``torch.nn.Linear`` would be, independently of
+    the others: weights and biases uniform in
+    :math:`\pm 1/\sqrt{\text{fan-in}}`.
+
+    An input of shape ``(N, num_members, d_in)`` gives member :math:`m` the rows
+    ``input[:, m]``, typically its own training set, drawn with its own seed;
+    an input of shape ``(N, d_in)`` is shared by every member. The output has
+    shape ``(N, K, num_members)`` with ``K = sizes[-1]``: class scores in
+    dimension 1 and the members as a trailing dimension, the layout that
+    ``torch.nn.functional.cross_entropy`` accepts with targets of shape
+    ``(N, num_members)``.
+
+    **Training every member as if it were alone.** No parameter is shared, so
+    the gradient of member :math:`j`'s loss :math:`L_j` with respect to the
+    weights :math:`\theta_m` of member :math:`m \ne j` is zero, and for the sum
+
+    .. math::
+
+        L = \sum_{m=1}^{M} L_m(\theta_m), \qquad
+        \nabla_{\theta_m} L = \nabla_{\theta_m} L_m .
+
+    Any optimiser that updates each parameter entry from that entry's own
+    gradient history (SGD with or without momentum, Adam, AdamW, RMSprop, with or
+    without weight decay) therefore moves every member exactly as training it
+    alone on :math:`L_m` would, up to floating-point rounding. This holds for
+    the **sum** over members, not the mean: the mean
+    :math:`\frac{1}{M}\sum_m L_m` divides every gradient by :math:`M`, which
+    under SGD divides each member's learning rate by :math:`M`; Adam, which
+    divides by the root of the running squared gradient, is unaffected apart
+    from its :math:`\epsilon`, which acts as if it were :math:`M\epsilon`.
+    ``F.cross_entropy(output, target)`` with its default ``reduction="mean"``
+    averages over members as well as examples, so multiply it by
+    ``num_members`` (or sum the per-member means). Steps that look at all
+    parameters at once couple the members and break the equivalence: clipping
+    the global gradient norm, or a line search such as L-BFGS's.
+
+    Parameters
+    ----------
+    num_members : int
+        Number of independent networks :math:`M`, >= 1.
+    sizes : tuple or list of int
+        Layer widths ``(d_in, hidden_1, ..., hidden_h, K)``: at least an input
+        and an output width, each >= 1. Two entries give linear models.
+    device : torch.device or str, optional
+        Where to create the parameters (default: PyTorch's default device).
+    dtype : torch.dtype, optional
+        Floating-point type of the parameters (default: PyTorch's default).
+
+    Attributes
+    ----------
+    weights : nn.ParameterList
+        One tensor per layer, of shape ``(num_members, fan_in, fan_out)``;
+        member :math:`m`'s ``nn.Linear`` weight is
+        ``weights[l][m].T``.
+    biases : nn.ParameterList
+        One tensor per layer, of shape ``(num_members, fan_out)``.
+
+    Examples
+    --------
+    >>> import torch.nn.functional as F
+    >>> _ = torch.manual_seed(0)
+    >>> model = MLPEnsemble(3, (2, 16, 4))
+    >>> x = torch.randn(10, 3, 2)  # a batch of 10 for each of 3 members
+    >>> y = torch.randint(0, 4, (10, 3))
+    >>> logits = model(x)
+    >>> logits.shape
+    torch.Size([10, 4, 3])
+    >>> loss = model.num_members * F.cross_entropy(logits, y)  # the sum over members
+    >>> model(torch.randn(7, 2)).shape  # one batch shared by all members
+    torch.Size([7, 4, 3])
+    >>> single = model.member(1)  # a standalone copy of member 1
+    >>> torch.allclose(single(x[:, 1]), logits[:, :, 1], atol=1e-6)
+    True
+    """
+
+    def __init__(
+        self,
+        num_members: int,
+        sizes: Sequence[int],
+        *,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        check_positive_int(num_members, "num_members")
+        sizes = _check_sizes(sizes)
+        self.num_members = num_members
+        self.sizes = sizes
+        factory = {"device": device, "dtype": dtype}
+        self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            bound = 1 / math.sqrt(fan_in)
+            weight = torch.empty(num_members, fan_in, fan_out, **factory)
+            bias = torch.empty(num_members, fan_out, **factory)
+            self.weights.append(weight.uniform_(-bound, bound))
+            self.biases.append(bias.uniform_(-bound, bound))
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        """Map ``(N, num_members, d_in)`` or ``(N, d_in)`` to ``(N, K, num_members)``."""
+        x = self._members_input(input)
+        last = len(self.weights) - 1
+        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+            x = torch.einsum("nmi,mio->nmo", x, weight) + bias
+            if layer < last:
+                x = torch.relu(x)
+        return x.transpose(1, 2)
+
+    def member(self, index: int) -> nn.Sequential:
+        """A standalone copy of member ``index`` as ``nn.Sequential`` of ``Linear`` and ``ReLU``.
+
+        The copy has its own parameters, on the ensemble's device and in its
+        dtype; training it leaves the ensemble unchanged.
+        """
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise ValueError(f"`index` must be an integer, got {index!r}")
+        if not 0 <= index < self.num_members:
+            raise ValueError(f"`index` must lie in [0, {self.num_members}), got {index}")
+        layers: list[nn.Module] = []
+        for weight, bias in zip(self.weights, self.biases):
+            linear = nn.Linear(weight.shape[1], weight.shape[2],
+                               device=weight.device, dtype=weight.dtype)
+            with torch.no_grad():
+                linear.weight.copy_(weight[index].T)
+                linear.bias.copy_(bias[index])
+            layers += [linear, nn.ReLU()]
+        return nn.Sequential(*layers[:-1])
+
+    def extra_repr(self) -> str:
+        return f"num_members={self.num_members}, sizes={self.sizes}"
+
+    def _members_input(self, input: torch.Tensor) -> torch.Tensor:
+        """Check ``input`` and return it with shape ``(N, num_members, d_in)``."""
+        check_floating(input, "input")
+        d_in, members = self.sizes[0], self.num_members
+        if input.dim() == 2 and input.shape[1] == d_in:
+            return input.unsqueeze(1).expand(-1, members, -1)
+        if input.dim() == 3 and input.shape[1:] == (members, d_in):
+            return input
+        raise ValueError(
+            f"`input` must have shape (N, {members}, {d_in}) or (N, {d_in}), "
+            f"got {tuple(input.shape)}"
+        )
+
+
+def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
+    """Require at least two layer widths, each an integer >= 1."""
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) < 2:
+        raise ValueError(
+            f"`sizes` must be a sequence (d_in, ..., K) of at least two widths, got {sizes!r}"
+        )
+    for width in sizes:
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise ValueError(f"`sizes` must hold integers >= 1, got {tuple(sizes)!r}")
+    return tuple(sizes)
