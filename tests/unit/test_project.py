@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 
 import pytest
 import yaml
@@ -81,3 +82,17 @@ def test_public_function_has_a_docstring_with_an_example(name):
     assert doc, f"{name} has no docstring"
     if inspect.isfunction(obj):
         assert "Examples" in doc, f"the docstring of {name} has no Examples section"
+
+
+def test_equation_labels_are_unique_across_the_book():
+    # Sphinx numbers equations book-wide: a label used twice breaks the strict build.
+    seen: dict[str, str] = {}
+    duplicates = []
+    pattern = re.compile(r"\$\$\s*\(([\w-]+)\)")
+    for path in sorted(BOOK.glob("*.ipynb")):
+        text = "\n".join("".join(c["source"]) for c in _cells(path) if c["cell_type"] == "markdown")
+        for label in pattern.findall(text):
+            if label in seen:
+                duplicates.append(f"{label} ({seen[label]}, {path.name})")
+            seen.setdefault(label, path.name)
+    assert not duplicates, f"equation labels used twice: {duplicates}"
