@@ -2,12 +2,13 @@
 
 The package reads like the book's table of contents:
 
-- :mod:`xenthelpers.losses`: focal, distillation, contrastive, logit-adjusted
-  and masked losses, each with an ``nn.Module`` wrapper;
+- :mod:`xenthelpers.losses`: focal, distillation, contrastive, logit-adjusted,
+  masked, hierarchical and mixed-type losses, each with an ``nn.Module`` wrapper;
 - :mod:`xenthelpers.targets`: label smoothing (uniform and ordinal) and mixup;
 - :mod:`xenthelpers.metrics`: calibration, proper scores, perplexity, energy;
 - :mod:`xenthelpers.crowds`: majority vote and Dawid–Skene aggregation;
 - :mod:`xenthelpers.training`: seeding, device choice, a small training loop;
+- :mod:`xenthelpers.data`: the small synthetic datasets the chapters train on;
 - :mod:`xenthelpers.plotting`: the book's figure style (needs the ``book`` extra).
 
 Everything public is importable from the top level:
