@@ -32,7 +32,7 @@ class RarePositivesSample(NamedTuple):
     - ``inputs``: ``(N, d)`` floating-point tensor;
     - ``target``: ``(N,)`` tensor of 0.0 and 1.0 in the dtype of ``inputs``, the
       layout ``torch.nn.functional.binary_cross_entropy_with_logits`` takes;
-    - ``component``: ``(N,)`` long tensor, the index into :data:`COMPONENTS` of
+    - ``component``: ``(N,)`` long tensor, the index into ``COMPONENTS`` of
       the cluster each example was drawn from (0 positive, 1 hard negative,
       2 easy negative).
     """
@@ -95,7 +95,7 @@ class RarePositives:
     ----------
     means : torch.Tensor
         ``(3, d)``: :math:`\mu_+`, :math:`\mu_h`, :math:`\mu_e`, in the order of
-        :data:`COMPONENTS`.
+        ``COMPONENTS``.
     weights : torch.Tensor
         ``(3,)`` float64 mixture probabilities
         :math:`(\pi, (1 - \pi) h, (1 - \pi)(1 - h))`.

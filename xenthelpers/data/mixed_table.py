@@ -5,7 +5,7 @@ frequent value) if the columns carry information about each other.
 :class:`LatentFactorTable` builds that in: every row has a few hidden
 Gaussian factors, and every column, binary, continuous or categorical, is a
 noisy function of them. The distribution of each column given the factors is
-known exactly, in the layout that :func:`~xenthelpers.losses.mixed_type.mixed_type_nll`
+known exactly, in the layout that :func:`~xenthelpers.losses.mixed_type_nll`
 reads, so the best possible reconstruction can be computed too.
 """
 
@@ -24,7 +24,7 @@ from ..losses.mixed_type import ColumnSpec, MixedSchema
 class MixedTableSample(NamedTuple):
     """What :meth:`LatentFactorTable.sample` draws.
 
-    - ``table``: ``(N, C)`` float tensor laid out as :class:`MixedSchema` describes
+    - ``table``: ``(N, C)`` float tensor laid out as :class:`~xenthelpers.losses.MixedSchema` describes
       (binary values 0/1, continuous values, categorical level codes).
     - ``factors``: ``(N, F)`` float tensor, the hidden factors of each row.
     """
@@ -43,14 +43,14 @@ class LatentFactorTable:
 
         \boldsymbol\theta = \mathbf{f}^\top W + \mathbf{b} \in \R^D,
 
-    laid out like a decoder's outputs (see :class:`MixedSchema`): a logit per
+    laid out like a decoder's outputs (see :class:`~xenthelpers.losses.MixedSchema`): a logit per
     binary column, :math:`x_j \sim \mathrm{Bernoulli}(\sigma(\theta_j))`; a
     mean per continuous column, :math:`x_j \sim \mathcal{N}(\theta_j, \sigma_j^2)`
     with :math:`\sigma_j` the column's ``scale`` in ``schema``; and :math:`K`
     logits per categorical column, :math:`x_j \sim
     \mathrm{Categorical}(\operatorname{softmax}(\boldsymbol\theta_j))`.
     Given the factors, the columns are independent, which is the factorised
-    likelihood of :func:`~xenthelpers.losses.mixed_type.mixed_type_nll`; so
+    likelihood of :func:`~xenthelpers.losses.mixed_type_nll`; so
     ``mixed_type_nll(model.parameters(f), x, model.schema)`` is exactly
     :math:`-\log p(x \mid \mathbf{f})`. Without the factors the columns are
     dependent, because they share them.
@@ -219,7 +219,7 @@ def make_mixed_table(
     marginal_mean : sequence of float, optional
         :math:`m_j`, one per continuous column; all 0 if ``None``.
     seed : int, default 0
-        Seed of the loadings and offsets (rows are drawn by :meth:`sample`).
+        Seed of the loadings and offsets (rows are drawn by :meth:`LatentFactorTable.sample`).
     dtype : torch.dtype, default torch.float32
         Floating-point dtype of the model and of its samples.
 

@@ -20,7 +20,7 @@ from .synthetic import GaussianClasses
 
 
 class TaxonomyClasses(GaussianClasses):
-    r"""Gaussian leaf classes of a :class:`~xenthelpers.losses.hierarchical.Taxonomy`.
+    r"""Gaussian leaf classes of a :class:`~xenthelpers.losses.Taxonomy`.
 
     Class :math:`k` is leaf ``taxonomy.leaves[k]``, with inputs
     :math:`x \mid y = k \sim \mathcal{N}(\mu_{\text{leaf}_k}, \sigma^2 I_d)`.

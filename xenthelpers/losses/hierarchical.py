@@ -783,9 +783,9 @@ class HierarchicalSoftmax(nn.Module):
 
     Attributes
     ----------
-    weight : Parameter
+    weight : torch.nn.Parameter
         Shape ``(num_logits, in_features)``.
-    bias : Parameter or None
+    bias : torch.nn.Parameter or None
         Shape ``(num_logits,)``.
 
     Notes

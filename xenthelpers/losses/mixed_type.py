@@ -111,7 +111,7 @@ class ColumnSpec:
 
     @property
     def width(self) -> int:
-        """How many decoder outputs the column uses: 1, 1 or ``num_classes``."""
+        """The number of decoder outputs the column uses (1, 1 or ``num_classes``)."""
         return self.num_classes if self.kind == "categorical" else 1
 
 
@@ -122,7 +122,7 @@ class MixedSchema:
     shape ``(N, C, *)``: binary columns hold values in :math:`[0, 1]`,
     continuous columns real values and categorical columns their level codes.
     The decoder's ``outputs`` have shape ``(N, D, *)`` with
-    :math:`D` = :attr:`num_outputs`: the columns' slices, in column order,
+    :math:`D` = ``num_outputs``: the columns' slices, in column order,
     one logit per binary column, one mean per continuous column and ``K``
     logits per categorical column. Any trailing dimensions ``*`` (pixels,
     ensemble members) are carried along, as in ``F.cross_entropy``.
@@ -201,7 +201,7 @@ class MixedSchema:
         """Lay a table out like the outputs: categorical codes become one-hot vectors.
 
         Binary and continuous values are copied unchanged, so a network input
-        built this way has :attr:`num_outputs` features per row.
+        built this way has ``num_outputs`` features per row.
         """
         _check_target(target, self)
         pieces = []
@@ -408,6 +408,7 @@ class MixedTypeNLLLoss(nn.Module):
         target: torch.Tensor,
         log_scale: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """The weighted total of :func:`mixed_type_nll` for these outputs."""
         return mixed_type_nll(
             outputs, target, self.schema, log_scale=log_scale,
             weights=self.weights, reduction=self.reduction,
