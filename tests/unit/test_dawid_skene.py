@@ -12,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp
 
-from xenthelpers.crowds import DawidSkeneResult, dawid_skene, majority_vote_labels
+from xenthelpers.crowds import (
+    DawidSkeneResult,
+    dawid_skene,
+    majority_vote,
+    majority_vote_labels,
+)
 from xenthelpers.data import simulate_crowd
 
 DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
@@ -329,6 +334,37 @@ def test_dtype_and_device_of_the_result(dtype, device):
     assert dawid_skene(*columns[:3]).posteriors.dtype == torch.get_default_dtype()
 
 
+def test_starting_from_the_majority_vote_is_the_default():
+    crowd = simulated(200, ("reliable", "noisy", "spammer", "adversarial"), per_task=3, seed=3)
+    start = majority_vote(crowd.tasks, crowd.labels, num_classes=3, dtype=torch.float64)
+    default = dawid_skene(crowd.tasks, crowd.workers, crowd.labels, **F64)
+    explicit = dawid_skene(crowd.tasks, crowd.workers, crowd.labels, init=start, **F64)
+    assert torch.equal(default.posteriors, explicit.posteriors)
+    assert default.num_iter == explicit.num_iter
+
+
+def test_init_sets_the_first_m_step():
+    tasks, workers, labels = GOOD["tasks"], GOOD["workers"], GOOD["labels"]
+    start = torch.tensor([[0.9, 0.1], [0.2, 0.8]], dtype=torch.float64)
+    ours = dawid_skene(tasks, workers, labels, init=start, max_iter=1, **F64)
+    counts = torch.full((2, 2, 2), 0.01, dtype=torch.float64)
+    for task, worker, label in zip(tasks, workers, labels):
+        counts[worker, :, label] += start[task]
+    assert torch.allclose(ours.confusions, counts / counts.sum(dim=2, keepdim=True))
+    assert torch.allclose(ours.priors.new_tensor([0.55, 0.45]), ours.priors)
+
+
+def test_a_start_at_an_adversarial_relabelling_stays_there():
+    # Relabelling every class is a symmetry of the likelihood: from a start that
+    # believes the adversaries, EM settles on their story.
+    crowd = simulated(500, ("reliable",) * 2 + ("adversarial",) * 3, seed=1)
+    truth = torch.nn.functional.one_hot(crowd.true_labels, 3).double()
+    shifted = truth.roll(1, dims=1)
+    fit = dawid_skene(crowd.tasks, crowd.workers, crowd.labels, init=shifted, **F64)
+    guess = fit.posteriors.argmax(dim=1)
+    assert bool((guess == (crowd.true_labels + 1) % 3).double().mean() > 0.9)
+
+
 # ---------------------------------------------------------------- validation
 
 GOOD = {
@@ -362,6 +398,12 @@ GOOD = {
         ({"smoothing": 0.0}, "smoothing"),
         ({"smoothing": float("inf")}, "smoothing"),
         ({"dtype": torch.int64}, "dtype"),
+        ({"init": torch.full((2, 2), 0.5)[:1]}, "`init` must have shape"),
+        ({"init": torch.full((2, 3), 1 / 3)}, "`init` must have shape"),
+        ({"init": torch.tensor([[0.5, 0.5], [0.7, 0.7]])}, "`init` must sum to 1"),
+        ({"init": torch.tensor([[1.5, -0.5], [0.5, 0.5]])}, "`init` must be non-negative"),
+        ({"init": torch.tensor([[0.5, 0.5], [float("nan"), 0.5]])}, "init"),
+        ({"init": torch.ones(2, 2, dtype=torch.long)}, "init"),
         (
             {"tasks": GOOD["tasks"][:0], "workers": GOOD["workers"][:0],
              "labels": GOOD["labels"][:0]},

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import torch
 
-from .._validation import check_positive, check_positive_int
+from .._validation import check_positive, check_positive_int, check_probabilities, check_tensor
 from ._annotations import check_annotation_columns, check_float_dtype, resolve_count
 from ._incidence import count_matrix
 from .majority import majority_vote
@@ -46,6 +46,7 @@ def dawid_skene(
     max_iter: int = 100,
     tol: float = 1e-5,
     smoothing: float = 0.01,
+    init: torch.Tensor | None = None,
     dtype: torch.dtype | None = None,
 ) -> DawidSkeneResult:
     r"""Aggregate crowd labels with the Dawid–Skene model, fitted by EM.
@@ -53,7 +54,8 @@ def dawid_skene(
     Each task :math:`i` has a latent true class :math:`z_i \sim \operatorname{Cat}(\pi)`;
     worker :math:`w` answers class :math:`k` with label :math:`l` with probability
     :math:`\theta^{(w)}_{kl}`, independently across annotations. Starting from the
-    soft :func:`~xenthelpers.crowds.majority_vote` as posteriors, EM alternates
+    soft :func:`~xenthelpers.crowds.majority_vote` as posteriors (or from ``init``),
+    EM alternates
 
     .. math::
 
@@ -120,6 +122,10 @@ def dawid_skene(
         Stop when the log-likelihood per annotation changes by less than ``tol`` (> 0).
     smoothing : float, default 0.01
         Pseudo-count :math:`\alpha > 0` added to every confusion count.
+    init : torch.Tensor, optional
+        ``(N, K)`` posteriors to start EM from, rows summing to 1; default the soft
+        majority vote. EM only climbs to a nearby maximum of the likelihood, so a
+        different start can end at a different answer.
     dtype : torch.dtype, optional
         Floating dtype of the returned tensors; default ``torch.get_default_dtype()``.
 
@@ -159,14 +165,19 @@ def dawid_skene(
     num_classes = resolve_count(num_classes, labels, "num_classes", "labels")
     num_tasks = resolve_count(num_tasks, tasks, "num_tasks", "tasks")
     num_workers = resolve_count(num_workers, workers, "num_workers", "workers")
+    if init is not None:
+        _check_init(init, num_tasks, num_classes, tasks.device)
 
     # One id per (worker, reported label) pair: the row of the confusion table it reads.
     reports = workers * num_classes + labels
     task_reports = count_matrix(tasks, reports, num_tasks, num_workers * num_classes)
     report_tasks = count_matrix(reports, tasks, num_workers * num_classes, num_tasks)
-    posteriors = majority_vote(
-        tasks, labels, num_classes=num_classes, num_tasks=num_tasks, dtype=torch.float64
-    )
+    if init is None:
+        posteriors = majority_vote(
+            tasks, labels, num_classes=num_classes, num_tasks=num_tasks, dtype=torch.float64
+        )
+    else:
+        posteriors = init.detach().to(torch.float64)
     previous = -math.inf
     converged = False
     for num_iter in range(1, max_iter + 1):
@@ -184,6 +195,18 @@ def dawid_skene(
         converged=converged,
         log_likelihood=log_likelihood,
     )
+
+
+def _check_init(init: torch.Tensor, num_tasks: int, num_classes: int, device: torch.device) -> None:
+    check_tensor(init, "init")
+    if init.shape != (num_tasks, num_classes):
+        raise ValueError(
+            f"`init` must have shape (num_tasks, num_classes) = ({num_tasks}, {num_classes}), "
+            f"got {tuple(init.shape)}"
+        )
+    check_probabilities(init, "init", dim=1)
+    if init.device != device:
+        raise ValueError(f"`init` must be on the same device as `tasks` ({device}), got {init.device}")
 
 
 def _maximisation(
