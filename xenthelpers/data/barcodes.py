@@ -1,10 +1,9 @@
 r"""Synthetic DNA barcodes from several regions, and a k-mer featuriser.
 
-Assigning a specimen to the region it came from by its DNA barcode (a short,
-standardised stretch of DNA, proposed for identifying species by Hebert et al.,
-2003) is a multi-class problem: the classes are regions and the loss is
-categorical cross-entropy, exactly as in next-token prediction with regions in
-place of words.
+A DNA barcode is a short, standardised stretch of DNA, proposed for identifying
+species by Hebert et al. (2003). Telling which of :math:`R` regions a specimen
+comes from, given its barcode, needs a softmax over the regions and the usual
+cross-entropy, the same machinery as predicting one next token.
 
 :class:`BarcodeRegions` is a caricature of that setting whose Bayes posterior
 is known exactly. Region :math:`r` writes its barcodes with its own first-order

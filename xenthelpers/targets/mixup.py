@@ -1,4 +1,4 @@
-"""Mixup: train on convex combinations of pairs of examples and of their targets."""
+"""Mixup: blend random pairs of inputs, and their targets, with one Beta-drawn weight."""
 
 from __future__ import annotations
 
