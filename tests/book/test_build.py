@@ -110,3 +110,23 @@ def test_bibliography_and_status_pages_are_filled(build_log):
     status = (HTML / "book" / "status.html").read_text()
     for chapter in chapters():
         assert chapter.stem in status, f"{chapter.stem} missing from the status table"
+
+
+def test_every_figure_has_alt_text(records):
+    """A cell that draws a figure carries ``mystnb.image.alt`` metadata."""
+    missing = []
+    for chapter, record in records.items():
+        executed = nbformat.read(record["notebook"], as_version=4)
+        for index, cell in enumerate(executed.cells):
+            draws = any("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
+            alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+            if draws and len(alt.split()) < 5:
+                missing.append(f"{chapter.name} cell {index}")
+    assert not missing, f"figures without alt text: {missing}"
+
+
+def test_rendered_images_carry_their_alt_text(build_log):
+    images = [m for p in _pages() for m in re.finditer(r"<img\b[^>]*>", p.read_text())]
+    assert images, "no images on the site"
+    unlabelled = [m.group(0) for m in images if re.search(r'alt="(?:[^"]*\.png)?"', m.group(0))]
+    assert not unlabelled, f"images whose alt text is empty or a file name: {unlabelled[:3]}"
