@@ -8,7 +8,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch.distributions import Categorical, MultivariateNormal
+from torch.distributions import MultivariateNormal
 
 from xenthelpers.data.synthetic import GaussianClasses, make_gaussian_classes
 
