@@ -21,8 +21,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# jupyter-cache keys a chapter's outputs on its code cells only, and Sphinx re-reads only
+# the sources that changed, but the outputs also depend on the package the chapters
+# import. Both are dropped whenever the package source or the dependencies change, so a
+# broken helper fails the next build instead of leaving yesterday's outputs standing.
+CACHE        := _build/.jupyter_cache
+DOCTREES     := _build/.doctrees
+CACHE_DIGEST := _build/.jupyter_cache.library-sha256
+LIBRARY_SHA  = $$(find xenthelpers -type f -name '*.py' | LC_ALL=C sort | xargs cat pyproject.toml | sha256sum | cut -d' ' -f1)
+
 book: $(STAMP)
+	@mkdir -p _build
+	@if [ "$(LIBRARY_SHA)" != "$$(cat $(CACHE_DIGEST) 2>/dev/null)" ]; then \
+		echo "xenthelpers or the dependencies changed: executing every chapter again"; \
+		rm -rf $(CACHE) $(CACHE_DIGEST) $(DOCTREES); \
+	fi
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo "$(LIBRARY_SHA)" > $(CACHE_DIGEST)
 	@echo "Open _build/html/index.html in a browser."
 
 test: test-unit test-notebooks test-book

@@ -124,4 +124,8 @@ def test_predict_logits_restores_training_mode_and_batches():
     x, _ = _logistic_problem(10)
     out = predict_logits(model, x, batch_size=3)
     assert out.shape == (10, 2) and model.training
-    assert torch.equal(out, predict_logits(model, x))  # dropout is off in eval mode
+    # Batches of 3 and of 10 take different matmul kernels on some CPUs: equal up to
+    # float32 rounding, not bit for bit. Dropout at p = 0.5 would differ by O(1).
+    torch.testing.assert_close(out, predict_logits(model, x))
+    with torch.no_grad():
+        torch.testing.assert_close(out, model.eval()(x))
