@@ -36,14 +36,14 @@ def execute(path: Path, timeout: int = 300) -> nbformat.NotebookNode:
 
 
 def text_outputs(notebook: nbformat.NotebookNode) -> list[str]:
-    """What each code cell printed or returned as text (streams and text/plain)."""
+    """What each code cell printed to stdout or returned as text/plain."""
     texts = []
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
         parts = []
         for out in cell.get("outputs", []):
-            if out.output_type == "stream":
+            if out.output_type == "stream" and out.name == "stdout":
                 parts.append(out.text)
             elif "text/plain" in out.get("data", {}) and "image/png" not in out["data"]:
                 parts.append(out["data"]["text/plain"])
