@@ -36,7 +36,8 @@ GUARD = 'check_positive_int(max_iter, "max_iter")'
 def _copy_with_one_page(destination: Path) -> None:
     shutil.copytree(ROOT, destination,
                     ignore=shutil.ignore_patterns(".git", ".venv", "_build", "*.ipynb", "__pycache__"))
-    os.utime(destination / "pyproject.toml", (0, 0))  # older than the installed venv
+    for installed_from in ("pyproject.toml", "constraints.txt"):  # older than the venv
+        os.utime(destination / installed_from, (0, 0))
     nbformat.write(nbformat.v4.new_notebook(cells=PROBE), destination / "book" / "probe.ipynb")
     (destination / "_toc.yml").write_text("format: jb-book\nroot: book/probe\n")
 

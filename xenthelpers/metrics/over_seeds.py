@@ -75,6 +75,18 @@ class SeedSummary:
             raise ValueError(f"`margin` must be positive, got {margin!r}")
         return -margin < self.lower(alpha) and self.upper(alpha) < margin
 
+    def describe(self, spec: str = ".3f", alpha: float = 0.01) -> str:
+        """Mean ± sd, the standard error and both one-sided bounds, for printing.
+
+        >>> over_seeds([0.30, 0.34, 0.29, 0.33, 0.31]).describe()
+        '0.314 ± 0.021 (SE 0.009, 99% bounds 0.279 to 0.349)'
+        """
+        level = f"{100 * (1 - alpha):g}%"
+        return (
+            f"{self:{spec}} (SE {self.se:{spec}}, {level} bounds "
+            f"{self.lower(alpha):{spec}} to {self.upper(alpha):{spec}})"
+        )
+
     def __str__(self) -> str:
         return f"{self.mean:.3f} ± {self.sd:.3f}"
 
@@ -89,7 +101,7 @@ def over_seeds(values: Sequence[float] | np.ndarray | torch.Tensor) -> SeedSumma
 
     Parameters
     ----------
-    values : sequence of float, array or Tensor
+    values : sequence of float, numpy.ndarray or Tensor
         One finite value per seed, at least two.
 
     Returns
@@ -130,7 +142,8 @@ def paired_difference(
     a_values, b_values = _as_array(a, "a"), _as_array(b, "b")
     if a_values.shape != b_values.shape:
         raise ValueError(
-            f"`a` and `b` must hold one value per seed each, got {a_values.shape} and {b_values.shape}"
+            "`a` and `b` must hold one value per seed each, "
+            f"got {a_values.shape} and {b_values.shape}"
         )
     return over_seeds(a_values - b_values)
 
