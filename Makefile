@@ -1,6 +1,7 @@
 # Cross-Entropy at Work: every target sets up what it needs.
 #   make book   build the HTML book into _build/html (reuses the execution cache)
-#   make test   unit tests, every chapter under nbval, a clean strict book build
+#   make test   lint and type checks, unit tests, the wheel on its own, every chapter
+#               under nbval, a clean strict book build
 #   make bench  speed and memory of the helpers against their peers
 
 PYTHON ?= python3.11
@@ -10,13 +11,15 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= auto
 JB_FLAGS := --builder html --warningiserror --nitpick --keep-going
 
-.PHONY: all install book test test-unit test-notebooks test-book bench clean
+.PHONY: all install book test test-lint test-unit test-wheel test-notebooks test-book bench clean
 
 all: book
 
-$(STAMP): pyproject.toml
+# pyproject.toml declares the ranges; constraints.txt pins the versions the book is tested with.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --editable ".[book,test,peers]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c constraints.txt --editable ".[book,test,peers]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,7 +31,7 @@ install: $(STAMP)
 CACHE        := _build/.jupyter_cache
 DOCTREES     := _build/.doctrees
 CACHE_DIGEST := _build/.jupyter_cache.library-sha256
-LIBRARY_SHA  = $$(find xenthelpers -type f -name '*.py' | LC_ALL=C sort | xargs cat pyproject.toml | sha256sum | cut -d' ' -f1)
+LIBRARY_SHA  = $$(find xenthelpers -type f -name '*.py' | LC_ALL=C sort | xargs cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 
 book: $(STAMP)
 	@mkdir -p _build
@@ -40,10 +43,21 @@ book: $(STAMP)
 	@echo "$(LIBRARY_SHA)" > $(CACHE_DIGEST)
 	@echo "Open _build/html/index.html in a browser."
 
-test: test-unit test-notebooks test-book
+test: test-lint test-unit test-wheel test-notebooks test-book
+
+# Configured in pyproject.toml ([tool.ruff], [tool.mypy]).
+test-lint: $(STAMP)
+	$(BIN)/ruff check xenthelpers
+	$(BIN)/ruff format --check xenthelpers
+	$(BIN)/mypy xenthelpers
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit xenthelpers --doctest-modules -n $(JOBS)
+
+# The package alone: its sdist and wheel, installed into an empty venv with nothing but
+# its own dependencies (at the versions of constraints.txt), then imported and used there.
+test-wheel: $(STAMP)
+	$(BIN)/python tests/wheel/check.py
 
 # One notebook per worker (loadfile); one thread per kernel so workers do not fight for cores.
 test-notebooks: $(STAMP)

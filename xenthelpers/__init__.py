@@ -16,11 +16,11 @@ Everything public is importable from the top level:
 """
 
 from . import crowds, losses, metrics, targets, training
-from .crowds import *  # noqa: F401,F403
-from .losses import *  # noqa: F401,F403
-from .metrics import *  # noqa: F401,F403
-from .targets import *  # noqa: F401,F403
-from .training import *  # noqa: F401,F403
+from .crowds import *  # noqa: F403
+from .losses import *  # noqa: F403
+from .metrics import *  # noqa: F403
+from .targets import *  # noqa: F403
+from .training import *  # noqa: F403
 
 __version__ = "0.1.0"
 

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 
 from ._validation import check_reduction
 
+#: What ``reduction=`` accepts: element losses, their mean or their sum.
+Reduction = Literal["none", "mean", "sum"]
+
+#: The reductions of :func:`~xenthelpers.losses.distillation_loss`, which adds
+#: ``"batchmean"`` (the sum divided by the batch size) as ``F.kl_div`` does.
+DistillationReduction = Literal["none", "mean", "sum", "batchmean"]
+
 
 def reduce_loss(
     loss: torch.Tensor,
-    reduction: str,
+    reduction: Reduction,
     weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Reduce element losses as ``torch.nn.functional`` does.

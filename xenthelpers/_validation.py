@@ -114,7 +114,7 @@ def check_class_logits(
     logits_name: str = "logits",
     target_name: str = "target",
 ) -> int:
-    """Check ``logits`` of shape ``(N, K, d1, ...)`` against index ``target`` of shape ``(N, d1, ...)``.
+    """Check ``logits`` ``(N, K, d1, ...)`` against class indices ``target`` ``(N, d1, ...)``.
 
     Returns the number of classes ``K``.
     """
@@ -149,7 +149,9 @@ def check_probabilities(
     if probs.numel() == 0:
         return
     if bool((probs < 0).any()):
-        raise ValueError(f"`{name}` must be non-negative probabilities, found {float(probs.min()):.4g}")
+        raise ValueError(
+            f"`{name}` must be non-negative probabilities, found {float(probs.min()):.4g}"
+        )
     worst = float((probs.sum(dim=dim) - 1).abs().max())
     if worst > atol:
         raise ValueError(

@@ -26,6 +26,14 @@ from ._validation import check_floating, check_positive_int
 from .metrics import reliability_curve
 from .metrics._inputs import check_probability_rows
 
+__all__ = [
+    "PALETTE",
+    "DIAGONAL_GID",
+    "use_book_style",
+    "reliability_diagram",
+    "confidence_histogram",
+]
+
 #: The colour-blind-safe palette of the book (seaborn's ``"colorblind"``).
 PALETTE = sns.color_palette("colorblind")
 
@@ -137,7 +145,9 @@ def reliability_diagram(
         )
     if diagonal:
         _draw_diagonal_once(ax)
-    style = {"marker": "o", "markersize": 3} | cbook.normalize_kwargs(line_kwargs, Line2D)
+    style: dict[str, Any] = {"marker": "o", "markersize": 3} | cbook.normalize_kwargs(
+        line_kwargs, Line2D
+    )
     (line,) = ax.plot(
         curve.confidence.cpu()[keep].numpy(),
         curve.accuracy.cpu()[keep].numpy(),
@@ -220,7 +230,9 @@ def confidence_histogram(
     confidence, default_range, what = _confidence(probs)
     check_positive_int(bins, "bins")
     range = _check_range(default_range if range is None else range)
-    style = {"histtype": "step", "linewidth": 1.8} | cbook.normalize_kwargs(hist_kwargs, Patch)
+    style: dict[str, Any] = {"histtype": "step", "linewidth": 1.8} | cbook.normalize_kwargs(
+        hist_kwargs, Patch
+    )
     drawn = ax.hist(
         confidence.cpu().numpy(),
         bins=bins,
@@ -234,14 +246,23 @@ def confidence_histogram(
     ax.set_ylabel(("density" if density else "count") + (" (log scale)" if log else ""))
     if log:
         ax.set_yscale("log")
-    return drawn
+    # Axes.hist is typed for several data sets at once; one 1-D data set gives one array
+    # of heights and one BarContainer (histtype "bar...") or list of Polygons ("step...").
+    return drawn  # type: ignore[return-value]
 
 
 def _draw_diagonal_once(ax: Axes) -> None:
     if any(line.get_gid() == DIAGONAL_GID for line in ax.get_lines()):
         return
-    ax.plot([0, 1], [0, 1], color="black", linewidth=0.8, linestyle=":",
-            label="calibrated", gid=DIAGONAL_GID)
+    ax.plot(
+        [0, 1],
+        [0, 1],
+        color="black",
+        linewidth=0.8,
+        linestyle=":",
+        label="calibrated",
+        gid=DIAGONAL_GID,
+    )
 
 
 def _confidence(probs: torch.Tensor) -> tuple[torch.Tensor, tuple[float, float], str]:

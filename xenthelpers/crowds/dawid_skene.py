@@ -25,6 +25,15 @@ class DawidSkeneResult(NamedTuple):
     - ``num_iter``: the number of EM iterations run.
     - ``converged``: whether the stopping rule was met within ``max_iter`` iterations.
     - ``log_likelihood``: the observed-data log-likelihood of the returned parameters.
+
+    Examples
+    --------
+    >>> tasks, workers = torch.tensor([0, 0, 1, 1, 2, 2]), torch.tensor([0, 1, 0, 1, 0, 1])
+    >>> result = dawid_skene(tasks, workers, torch.tensor([0, 0, 1, 1, 1, 0]))
+    >>> result.posteriors.shape, result.confusions.shape, result.priors.shape
+    (torch.Size([3, 2]), torch.Size([2, 2, 2]), torch.Size([2]))
+    >>> result.num_iter <= 100, result.converged
+    (True, True)
     """
 
     posteriors: torch.Tensor
@@ -180,7 +189,7 @@ def dawid_skene(
         posteriors = init.detach().to(torch.float64)
     previous = -math.inf
     converged = False
-    for num_iter in range(1, max_iter + 1):
+    for num_iter in range(1, max_iter + 1):  # noqa: B007 (read after the loop)
         priors, by_report = _maximisation(posteriors, report_tasks, num_workers, smoothing)
         posteriors, log_likelihood = _expectation(priors, by_report, task_reports)
         converged = abs(log_likelihood - previous) < tol * tasks.numel()
@@ -206,7 +215,9 @@ def _check_init(init: torch.Tensor, num_tasks: int, num_classes: int, device: to
         )
     check_probabilities(init, "init", dim=1)
     if init.device != device:
-        raise ValueError(f"`init` must be on the same device as `tasks` ({device}), got {init.device}")
+        raise ValueError(
+            f"`init` must be on the same device as `tasks` ({device}), got {init.device}"
+        )
 
 
 def _maximisation(

@@ -9,8 +9,8 @@ from .barcodes import (
     make_barcode_regions,
 )
 from .crowds import SimulatedCrowd, simulate_crowd, worker_confusion_matrix
-from .localisation import LocalisationSample, ProteinLocalisation, make_protein_localisation
 from .imbalanced import RarePositives, RarePositivesSample
+from .localisation import LocalisationSample, ProteinLocalisation, make_protein_localisation
 from .long_tail import long_tail_prior
 from .markov import MarkovSource, make_markov_source
 from .mixed_table import LatentFactorTable, MixedTableSample, make_mixed_table

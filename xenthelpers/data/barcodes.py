@@ -149,8 +149,7 @@ class BarcodeRegions:
             ``int64`` region indices of shape ``(N,)``.
         """
         check_positive_int(num_samples, "num_samples")
-        regions = torch.multinomial(self.priors, num_samples, replacement=True,
-                                    generator=generator)
+        regions = torch.multinomial(self.priors, num_samples, replacement=True, generator=generator)
         barcodes = torch.empty(num_samples, self.length, dtype=torch.int64)
         for r, source in enumerate(self.sources):
             rows = (regions == r).nonzero().squeeze(1)
@@ -287,8 +286,9 @@ def kmer_counts(
     check_positive_int(k, "k")
     length = barcodes.shape[1]
     if k > min(length, MAX_K):
-        raise ValueError(f"`k` must be <= min(barcode length, {MAX_K}) = "
-                         f"{min(length, MAX_K)}, got {k}")
+        raise ValueError(
+            f"`k` must be <= min(barcode length, {MAX_K}) = {min(length, MAX_K)}, got {k}"
+        )
     if dtype is None:
         dtype = torch.get_default_dtype()
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
@@ -370,4 +370,3 @@ def _check_barcodes(barcodes: torch.Tensor) -> None:
             raise ValueError(
                 f"`barcodes` must hold bases in [0, 4), found values in [{low}, {high}]"
             )
-

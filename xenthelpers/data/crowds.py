@@ -25,6 +25,15 @@ class SimulatedCrowd(NamedTuple):
       :func:`~xenthelpers.crowds.dawid_skene` take.
     - ``confusions``: ``(W, K, K)`` tensor, the true confusion matrix of each worker
       (rows: true class, columns: reported label).
+
+    Examples
+    --------
+    >>> crowd = simulate_crowd(3, 2, ["reliable", "spammer"], annotations_per_task=2,
+    ...                        generator=torch.Generator().manual_seed(0))
+    >>> crowd.true_labels.shape, crowd.confusions.shape
+    (torch.Size([3]), torch.Size([2, 2, 2]))
+    >>> crowd.tasks.tolist()
+    [0, 0, 1, 1, 2, 2]
     """
 
     true_labels: torch.Tensor

@@ -35,6 +35,15 @@ class RarePositivesSample(NamedTuple):
     - ``component``: ``(N,)`` long tensor, the index into ``COMPONENTS`` of
       the cluster each example was drawn from (0 positive, 1 hard negative,
       2 easy negative).
+
+    Examples
+    --------
+    >>> data = RarePositives(positive_rate=0.2, hard_fraction=0.5)
+    >>> sample = data.sample(6, generator=torch.Generator().manual_seed(0))
+    >>> sample.inputs.shape
+    torch.Size([6, 2])
+    >>> torch.equal(sample.target, (sample.component == 0).float())
+    True
     """
 
     inputs: torch.Tensor
@@ -144,8 +153,11 @@ class RarePositives:
         self.means = means
         negative = 1.0 - self.positive_rate
         self.weights = torch.tensor(
-            [self.positive_rate, negative * self.hard_fraction,
-             negative * (1.0 - self.hard_fraction)],
+            [
+                self.positive_rate,
+                negative * self.hard_fraction,
+                negative * (1.0 - self.hard_fraction),
+            ],
             dtype=torch.float64,
         )
 
@@ -206,9 +218,7 @@ class RarePositives:
         """
         check_floating(inputs, "inputs")
         if inputs.dim() != 2 or inputs.shape[1] != self.dim:
-            raise ValueError(
-                f"`inputs` must have shape (N, {self.dim}), got {tuple(inputs.shape)}"
-            )
+            raise ValueError(f"`inputs` must have shape (N, {self.dim}), got {tuple(inputs.shape)}")
         means = self.means.to(device=inputs.device, dtype=inputs.dtype)
         # Squared distances by direct differences: the matrix-product shortcut loses
         # the precision of points close to a mean.
@@ -226,4 +236,3 @@ class RarePositives:
 def _check_open_unit_interval(value: float, name: str) -> None:
     if not 0.0 < float(value) < 1.0:
         raise ValueError(f"`{name}` must lie strictly between 0 and 1, got {value}")
-

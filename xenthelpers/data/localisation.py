@@ -58,6 +58,15 @@ class LocalisationSample(NamedTuple):
       ``F.binary_cross_entropy_with_logits``.
     - ``label_set``: ``(N,)`` long tensor, the row of the problem's
       ``label_sets`` each protein was drawn from.
+
+    Examples
+    --------
+    >>> problem = make_protein_localisation(features_per_compartment=1, noise_features=0)
+    >>> sample = problem.sample(5, generator=torch.Generator().manual_seed(0))
+    >>> sample.inputs.shape, sample.labels.shape, sample.label_set.shape
+    (torch.Size([5, 4]), torch.Size([5, 4]), torch.Size([5]))
+    >>> torch.equal(sample.labels, problem.label_sets[sample.label_set])
+    True
     """
 
     inputs: torch.Tensor
@@ -139,9 +148,7 @@ class ProteinLocalisation:
     ) -> None:
         check_floating(signatures, "signatures")
         if signatures.dim() != 2 or min(signatures.shape) < 1:
-            raise ValueError(
-                f"`signatures` must have shape (K, d), got {tuple(signatures.shape)}"
-            )
+            raise ValueError(f"`signatures` must have shape (K, d), got {tuple(signatures.shape)}")
         num_compartments = signatures.shape[0]
         sets = _check_label_sets(label_sets, num_compartments)
         if combine not in COMBINE_MODES:
@@ -376,14 +383,14 @@ def make_protein_localisation(
     num_compartments = len(names)
     pairs = _check_pairs(dual_pairs, names)
     check_positive_int(features_per_compartment, "features_per_compartment")
-    if isinstance(noise_features, bool) or not isinstance(noise_features, int) or (
-        noise_features < 0
+    if (
+        isinstance(noise_features, bool)
+        or not isinstance(noise_features, int)
+        or (noise_features < 0)
     ):
         raise ValueError(f"`noise_features` must be an integer >= 0, got {noise_features!r}")
     strengths = _check_signal(signal, num_compartments)
-    label_sets = torch.cat(
-        [torch.eye(num_compartments), torch.zeros(len(pairs), num_compartments)]
-    )
+    label_sets = torch.cat([torch.eye(num_compartments), torch.zeros(len(pairs), num_compartments)])
     for row, (i, j) in enumerate(pairs, start=num_compartments):
         label_sets[row, [i, j]] = 1.0
     if set_priors is None:
@@ -407,7 +414,7 @@ def make_protein_localisation(
     dim = num_compartments * block + noise_features
     signatures = torch.zeros(num_compartments, dim, dtype=torch.float64)
     for k, strength in enumerate(strengths):
-        signatures[k, k * block:(k + 1) * block] = strength / block**0.5
+        signatures[k, k * block : (k + 1) * block] = strength / block**0.5
     return ProteinLocalisation(
         signatures.to(dtype),
         label_sets,
@@ -455,9 +462,7 @@ def _check_names(names: Sequence[str], expected: int | None) -> tuple[str, ...]:
     return names
 
 
-def _check_pairs(
-    pairs: Sequence[tuple[str, str]], names: tuple[str, ...]
-) -> list[tuple[int, int]]:
+def _check_pairs(pairs: Sequence[tuple[str, str]], names: tuple[str, ...]) -> list[tuple[int, int]]:
     """Turn named pairs into index pairs; reject unknown names, self-pairs, repeats."""
     if isinstance(pairs, str) or not isinstance(pairs, Sequence):
         raise ValueError(f"`dual_pairs` must be a sequence of name pairs, got {pairs!r}")

@@ -18,8 +18,6 @@ reproducible samples; :func:`make_markov_source` draws a random chain.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from .._validation import (
@@ -96,8 +94,11 @@ class MarkovSource:
     ) -> None:
         check_floating(transition, "transition")
         check_finite(transition, "transition")
-        if transition.dim() != 2 or transition.shape[0] != transition.shape[1] \
-                or transition.shape[0] < 1:
+        if (
+            transition.dim() != 2
+            or transition.shape[0] != transition.shape[1]
+            or transition.shape[0] < 1
+        ):
             raise ValueError(
                 f"`transition` must be a square matrix of shape (V, V) with V >= 1, "
                 f"got {tuple(transition.shape)}"
@@ -343,6 +344,7 @@ def make_markov_source(
 
     Examples
     --------
+    >>> import math
     >>> source = make_markov_source(4, sharpness=2.0,
     ...                             generator=torch.Generator().manual_seed(0))
     >>> source.transition.shape
@@ -377,7 +379,7 @@ def _stationary(transition: torch.Tensor) -> torch.Tensor:
     system[-1] = 1.0  # replace one (redundant) balance equation by the normalisation
     rhs = torch.zeros(num_states, dtype=torch.float64)
     rhs[-1] = 1.0
-    pi = torch.linalg.solve(system, rhs).clamp_min(0.0)
+    pi: torch.Tensor = torch.linalg.solve(system, rhs).clamp_min(0.0)
     return pi / pi.sum()
 
 
@@ -400,6 +402,4 @@ def _check_alphabet(alphabet: str, num_states: int) -> None:
     if not isinstance(alphabet, str):
         raise ValueError(f"`alphabet` must be a string, got {type(alphabet).__name__}")
     if len(alphabet) != num_states or len(set(alphabet)) != num_states:
-        raise ValueError(
-            f"`alphabet` must hold {num_states} distinct characters, got {alphabet!r}"
-        )
+        raise ValueError(f"`alphabet` must hold {num_states} distinct characters, got {alphabet!r}")

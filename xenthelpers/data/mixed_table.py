@@ -24,9 +24,19 @@ from ..losses.mixed_type import ColumnSpec, MixedSchema
 class MixedTableSample(NamedTuple):
     """What :meth:`LatentFactorTable.sample` draws.
 
-    - ``table``: ``(N, C)`` float tensor laid out as :class:`~xenthelpers.losses.MixedSchema` describes
-      (binary values 0/1, continuous values, categorical level codes).
+    - ``table``: ``(N, C)`` float tensor laid out as
+      :class:`~xenthelpers.losses.MixedSchema` describes (binary values 0/1,
+      continuous values, categorical level codes).
     - ``factors``: ``(N, F)`` float tensor, the hidden factors of each row.
+
+    Examples
+    --------
+    >>> model = make_mixed_table(1, 1, 1, num_classes=3)
+    >>> sample = model.sample(5, generator=torch.Generator().manual_seed(0))
+    >>> sample.table.shape, sample.factors.shape
+    (torch.Size([5, 3]), torch.Size([5, 2]))
+    >>> sample.table[:, 2].tolist()  # level codes of the categorical column
+    [1.0, 0.0, 2.0, 1.0, 1.0]
     """
 
     table: torch.Tensor
@@ -148,7 +158,7 @@ class LatentFactorTable:
         factors = torch.randn(num_rows, self.num_factors, generator=generator, dtype=dtype)
         theta = self.parameters(factors)
         columns = []
-        for column, where in zip(self.schema.columns, self.schema.output_slices):
+        for column, where in zip(self.schema.columns, self.schema.output_slices, strict=True):
             params = theta[:, where]
             if column.kind == "binary":
                 u = torch.rand(num_rows, 1, generator=generator, dtype=dtype)
@@ -238,8 +248,11 @@ def make_mixed_table(
     >>> abs(x[:, 3].std().item() - 100.0) < 3  # sampling error of the sd: about 0.5
     True
     """
-    for value, name in ((num_binary, "num_binary"), (num_continuous, "num_continuous"),
-                        (num_categorical, "num_categorical")):
+    for value, name in (
+        (num_binary, "num_binary"),
+        (num_continuous, "num_continuous"),
+        (num_categorical, "num_categorical"),
+    ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"`{name}` must be an integer >= 0, got {value!r}")
     if num_binary + num_continuous + num_categorical == 0:
@@ -270,8 +283,9 @@ def make_mixed_table(
         + [ColumnSpec.categorical(num_classes, f"k{i}") for i in range(num_categorical)]
     )
     generator = torch.Generator().manual_seed(seed)
-    directions = torch.randn(num_factors, schema.num_outputs, generator=generator,
-                             dtype=torch.float64)
+    directions = torch.randn(
+        num_factors, schema.num_outputs, generator=generator, dtype=torch.float64
+    )
     directions = directions / directions.norm(dim=0, keepdim=True)
     offset = torch.randn(schema.num_outputs, generator=generator, dtype=torch.float64)
     factor_sd = torch.full((schema.num_outputs,), float(signal), dtype=torch.float64)

@@ -99,8 +99,7 @@ class GaussianClasses:
 
     def __repr__(self) -> str:
         return (
-            f"GaussianClasses(num_classes={self.num_classes}, dim={self.dim}, "
-            f"scale={self.scale})"
+            f"GaussianClasses(num_classes={self.num_classes}, dim={self.dim}, scale={self.scale})"
         )
 
     def sample(
@@ -127,9 +126,7 @@ class GaussianClasses:
         """
         check_positive_int(num_samples, "num_samples")
         target = torch.multinomial(self.priors, num_samples, replacement=True, generator=generator)
-        noise = torch.randn(
-            num_samples, self.dim, generator=generator, dtype=self.means.dtype
-        )
+        noise = torch.randn(num_samples, self.dim, generator=generator, dtype=self.means.dtype)
         return self.means[target] + self.scale * noise, target
 
     def log_density(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -170,9 +167,7 @@ class GaussianClasses:
     def _check_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
         check_floating(inputs, "inputs")
         if inputs.dim() != 2 or inputs.shape[1] != self.dim:
-            raise ValueError(
-                f"`inputs` must have shape (N, {self.dim}), got {tuple(inputs.shape)}"
-            )
+            raise ValueError(f"`inputs` must have shape (N, {self.dim}), got {tuple(inputs.shape)}")
         return self.means.to(device=inputs.device, dtype=inputs.dtype)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .._reduction import reduce_loss
+from .._reduction import Reduction, reduce_loss
 from .._validation import check_positive, check_reduction
 from ._checks import check_matrix, check_result_finite
 
@@ -16,7 +16,7 @@ def info_nce(
     *,
     temperature: float = 0.1,
     normalize: bool = True,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> torch.Tensor:
     r"""InfoNCE loss with in-batch negatives.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .._reduction import DistillationReduction
 from .._validation import check_positive, check_reduction, check_same_shape
 from ._checks import check_matrix, check_result_finite
 
@@ -16,7 +17,7 @@ def distillation_loss(
     teacher_logits: torch.Tensor,
     *,
     temperature: float = 4.0,
-    reduction: str = "batchmean",
+    reduction: DistillationReduction = "batchmean",
 ) -> torch.Tensor:
     r"""Distillation loss: :math:`T^2` times the KL divergence between softened outputs.
 
@@ -90,9 +91,7 @@ def distillation_loss(
     log_q = F.log_softmax(student_logits / temperature, dim=1)
     log_p = F.log_softmax(teacher_logits / temperature, dim=1)
     per_example = (log_p.exp() * (log_p - log_q)).sum(dim=1) * temperature**2
-    check_result_finite(
-        per_example, student_logits=student_logits, teacher_logits=teacher_logits
-    )
+    check_result_finite(per_example, student_logits=student_logits, teacher_logits=teacher_logits)
     if reduction == "none":
         return per_example
     total = per_example.sum()

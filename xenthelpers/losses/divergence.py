@@ -68,9 +68,7 @@ def js_divergence(p: torch.Tensor, q: torch.Tensor, *, dim: int = -1) -> torch.T
     check_floating(q, "q")
     check_same_shape(p, q, "p", "q")
     if p.dim() == 0 or not -p.dim() <= dim < p.dim():
-        raise ValueError(
-            f"`dim` must index a dimension of `p` (shape {tuple(p.shape)}), got {dim}"
-        )
+        raise ValueError(f"`dim` must index a dimension of `p` (shape {tuple(p.shape)}), got {dim}")
     # Detached: the checks read values only, and need no graph (nor its warnings).
     check_probabilities(p.detach(), "p", dim=dim)
     check_probabilities(q.detach(), "q", dim=dim)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
+from .._reduction import Reduction
 from .._validation import check_class_logits, check_non_negative, check_reduction
 from ._checks import check_class_weights, check_not_empty, check_target_log_probs
 
@@ -28,14 +31,14 @@ class _FocalTerm(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, log_p: torch.Tensor, gamma: float) -> torch.Tensor:
+    def forward(ctx: Any, log_p: torch.Tensor, gamma: float) -> torch.Tensor:
         term, derivative = _focal_term_and_derivative(log_p, gamma)
         ctx.gamma = gamma
         ctx.save_for_backward(log_p, derivative)
         return term
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         log_p, derivative = ctx.saved_tensors
         if torch.is_grad_enabled():
             derivative = _focal_term_and_derivative(log_p, ctx.gamma)[1]
@@ -69,7 +72,7 @@ def focal_loss(
     gamma: float = 2.0,
     alpha: torch.Tensor | None = None,
     ignore_index: int = -100,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> torch.Tensor:
     r"""Softmax focal loss: cross-entropy that down-weights well-classified examples.
 

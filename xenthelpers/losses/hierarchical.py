@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._reduction import reduce_loss
+from .._reduction import Reduction, reduce_loss
 from .._validation import (
     check_class_indices,
     check_floating,
@@ -150,8 +150,10 @@ class Taxonomy:
         num_nodes = len(parent_list)
         if names is None:
             names = [str(i) for i in range(num_nodes)]
-        elif isinstance(names, str) or len(names) != num_nodes or not all(
-            isinstance(name, str) for name in names
+        elif (
+            isinstance(names, str)
+            or len(names) != num_nodes
+            or not all(isinstance(name, str) for name in names)
         ):
             raise ValueError(f"`names` must hold one string per node ({num_nodes})")
         self.names = list(names)
@@ -183,18 +185,17 @@ class Taxonomy:
             node_logit[node] = j
         leaves = [node for node in range(num_nodes) if not children[node]]
 
-        as_long = {"dtype": torch.long}
-        self.parents = torch.tensor(parent_list, **as_long)
-        self.node_depth = torch.tensor(depth_of, **as_long)
-        self.leaves = torch.tensor(leaves, **as_long)
+        self.parents = torch.tensor(parent_list, dtype=torch.long)
+        self.node_depth = torch.tensor(depth_of, dtype=torch.long)
+        self.leaves = torch.tensor(leaves, dtype=torch.long)
         self.depth = self.node_depth[self.leaves]
-        self.decision_nodes = torch.tensor(decisions, **as_long)
-        self.logit_nodes = torch.tensor(order[1:], **as_long)
-        self.node_logits = torch.tensor(node_logit, **as_long)
+        self.decision_nodes = torch.tensor(decisions, dtype=torch.long)
+        self.logit_nodes = torch.tensor(order[1:], dtype=torch.long)
+        self.node_logits = torch.tensor(node_logit, dtype=torch.long)
 
         # Breadth-first order keeps each decision's children contiguous among the logits.
-        counts = torch.tensor([len(children[node]) for node in decisions], **as_long)
-        first_child = torch.tensor([children[node][0] for node in decisions], **as_long)
+        counts = torch.tensor([len(children[node]) for node in decisions], dtype=torch.long)
+        first_child = torch.tensor([children[node][0] for node in decisions], dtype=torch.long)
         first = self.node_logits[first_child]
         slots = torch.arange(int(counts.max()))
         self.children_mask = slots < counts[:, None]
@@ -208,15 +209,15 @@ class Taxonomy:
         chains = torch.stack(up, dim=1)  # (L, max_depth + 1): leaf, parent, ..., -1
         steps = torch.arange(max_depth + 1)
         from_root = (self.depth[:, None] - steps).clamp(min=0)
-        self.path_nodes = torch.where(
-            steps <= self.depth[:, None], chains.gather(1, from_root), -1
-        )
+        self.path_nodes = torch.where(steps <= self.depth[:, None], chains.gather(1, from_root), -1)
         self.path_mask = steps[:-1] < self.depth[:, None]
-        inner, child = self.path_nodes[:, :-1], self.path_nodes[:, 1:]
-        decision_index = torch.tensor(decision_of, **as_long)
-        rank = torch.tensor(position, **as_long)
-        self.path_decisions = torch.where(self.path_mask, decision_index[inner.clamp(min=0)], 0)
-        self.path_branches = torch.where(self.path_mask, rank[child.clamp(min=0)], 0)
+        inner_nodes, child_nodes = self.path_nodes[:, :-1], self.path_nodes[:, 1:]
+        decision_index = torch.tensor(decision_of, dtype=torch.long)
+        sibling_rank = torch.tensor(position, dtype=torch.long)
+        self.path_decisions = torch.where(
+            self.path_mask, decision_index[inner_nodes.clamp(min=0)], 0
+        )
+        self.path_branches = torch.where(self.path_mask, sibling_rank[child_nodes.clamp(min=0)], 0)
         self._cache: dict[torch.device, _Indices] = {}
 
     # ----------------------------------------------------------------- constructors
@@ -255,8 +256,9 @@ class Taxonomy:
                 raise ValueError(f"`paths` must hold names (str), got {path!r}")
             key = tuple(path)
             if key in ids:
-                raise ValueError(f"`paths` names the node {key!r} as a leaf twice or as a "
-                                 "leaf and an inner node")
+                raise ValueError(
+                    f"`paths` names the node {key!r} as a leaf twice or as a leaf and an inner node"
+                )
             for depth in range(1, len(key) + 1):
                 prefix = key[:depth]
                 if prefix in ends:
@@ -330,9 +332,7 @@ class Taxonomy:
             or not isinstance(branching, Sequence)
             or not branching
         ):
-            raise ValueError(
-                f"`branching` must be a non-empty sequence of ints, got {branching!r}"
-            )
+            raise ValueError(f"`branching` must be a non-empty sequence of ints, got {branching!r}")
         for width in branching:
             if isinstance(width, bool) or not isinstance(width, int) or width < 1:
                 raise ValueError(f"`branching` must hold integers >= 1, got {branching!r}")
@@ -406,9 +406,7 @@ class Taxonomy:
         >>> Taxonomy([-1, 0, 1, 1, 0]).path_logits(2)  # a leaf under the root
         tensor([0, 1])
         """
-        if isinstance(leaf, bool) or not isinstance(leaf, int) or not (
-            0 <= leaf < self.num_leaves
-        ):
+        if isinstance(leaf, bool) or not isinstance(leaf, int) or not (0 <= leaf < self.num_leaves):
             raise ValueError(f"`leaf` must be an integer in [0, {self.num_leaves}), got {leaf!r}")
         steps = self.path_decisions[leaf][self.path_mask[leaf]]
         return self.children[steps][self.children_mask[steps]].sort().values
@@ -544,7 +542,7 @@ def hierarchical_cross_entropy(
     target: torch.Tensor,
     taxonomy: Taxonomy,
     *,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> torch.Tensor:
     r"""Cross-entropy of a tree-structured softmax: a sum of local cross-entropies.
 
@@ -656,7 +654,8 @@ def _leaf_log_probs_flat(flat: torch.Tensor, taxonomy: Taxonomy) -> torch.Tensor
     # Logits are breadth-first, so every depth is a contiguous block whose
     # parents all lie in the previous block: accumulate one depth at a time.
     sizes = torch.bincount(taxonomy.node_depth[taxonomy.logit_nodes]).tolist()[1:]
-    blocks, start, previous_start = [], 0, 0
+    blocks: list[torch.Tensor] = []
+    start, previous_start = 0, 0
     for size in sizes:
         block = local[:, start : start + size]
         if blocks:  # parents' positions within the previous block
@@ -738,7 +737,7 @@ class HierarchicalCrossEntropyLoss(nn.Module):
     tensor(1.3863)
     """
 
-    def __init__(self, taxonomy: Taxonomy, reduction: str = "mean") -> None:
+    def __init__(self, taxonomy: Taxonomy, reduction: Reduction = "mean") -> None:
         super().__init__()
         self.taxonomy = _check_taxonomy(taxonomy)
         check_reduction(reduction)
@@ -746,9 +745,7 @@ class HierarchicalCrossEntropyLoss(nn.Module):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Return ``hierarchical_cross_entropy(logits, target, taxonomy, ...)``."""
-        return hierarchical_cross_entropy(
-            logits, target, self.taxonomy, reduction=self.reduction
-        )
+        return hierarchical_cross_entropy(logits, target, self.taxonomy, reduction=self.reduction)
 
     def extra_repr(self) -> str:
         """The options, as shown by ``repr(module)``."""
@@ -824,14 +821,15 @@ class HierarchicalSoftmax(nn.Module):
         check_positive_int(in_features, "in_features")
         self.in_features = in_features
         self.taxonomy = _check_taxonomy(taxonomy)
-        factory = {"device": device, "dtype": dtype}
         bound = 1 / math.sqrt(in_features)
         self.weight = nn.Parameter(
-            torch.empty(taxonomy.num_logits, in_features, **factory).uniform_(-bound, bound)
+            torch.empty(taxonomy.num_logits, in_features, device=device, dtype=dtype).uniform_(
+                -bound, bound
+            )
         )
         if bias:
             self.bias = nn.Parameter(
-                torch.empty(taxonomy.num_logits, **factory).uniform_(-bound, bound)
+                torch.empty(taxonomy.num_logits, device=device, dtype=dtype).uniform_(-bound, bound)
             )
         else:
             self.register_parameter("bias", None)
@@ -842,7 +840,7 @@ class HierarchicalSoftmax(nn.Module):
         return F.linear(input, self.weight, self.bias)
 
     def loss(
-        self, input: torch.Tensor, target: torch.Tensor, *, reduction: str = "mean"
+        self, input: torch.Tensor, target: torch.Tensor, *, reduction: Reduction = "mean"
     ) -> torch.Tensor:
         """The hierarchical cross-entropy, from the logits on each example's path only.
 
@@ -880,10 +878,7 @@ class HierarchicalSoftmax(nn.Module):
 
     def extra_repr(self) -> str:
         """The options, as shown by ``repr(module)``."""
-        return (
-            f"in_features={self.in_features}, {self.taxonomy!r}, "
-            f"bias={self.bias is not None}"
-        )
+        return f"in_features={self.in_features}, {self.taxonomy!r}, bias={self.bias is not None}"
 
     def _check_input(self, input: torch.Tensor) -> None:
         check_floating(input, "input")

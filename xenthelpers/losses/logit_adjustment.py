@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .._reduction import reduce_loss
+from .._reduction import Reduction, reduce_loss
 from .._validation import (
     check_class_logits,
     check_floating,
@@ -22,7 +22,7 @@ def logit_adjusted_cross_entropy(
     prior: torch.Tensor,
     *,
     tau: float = 1.0,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> torch.Tensor:
     r"""Cross-entropy of the logits shifted by the scaled log prior (logit-adjusted loss).
 
@@ -89,9 +89,7 @@ def logit_adjusted_cross_entropy(
     return reduce_loss(loss, reduction)
 
 
-def adjust_logits(
-    logits: torch.Tensor, prior: torch.Tensor, *, tau: float = 1.0
-) -> torch.Tensor:
+def adjust_logits(logits: torch.Tensor, prior: torch.Tensor, *, tau: float = 1.0) -> torch.Tensor:
     r"""Post-hoc logit adjustment: subtract the scaled log prior from the logits.
 
     .. math::

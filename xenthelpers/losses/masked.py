@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .._reduction import Reduction
 from .._validation import check_floating, check_reduction, check_same_shape
 from ._checks import check_not_empty, check_result_finite
 
@@ -14,7 +15,7 @@ def masked_binary_cross_entropy(
     target: torch.Tensor,
     mask: torch.Tensor,
     *,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> torch.Tensor:
     r"""Binary cross-entropy with logits, counted only where a label was observed.
 

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._reduction import Reduction
 from .._validation import check_finite, check_floating, check_reduction
 
 #: The column types, in the order the per-type terms are reported.
@@ -112,7 +113,14 @@ class ColumnSpec:
     @property
     def width(self) -> int:
         """The number of decoder outputs the column uses (1, 1 or ``num_classes``)."""
-        return self.num_classes if self.kind == "categorical" else 1
+        return _num_levels(self) if self.kind == "categorical" else 1
+
+
+def _num_levels(column: ColumnSpec) -> int:
+    """``num_classes`` of a categorical column (``ColumnSpec.__post_init__`` requires it)."""
+    if column.num_classes is None:
+        raise ValueError(f"column {column.name!r} of kind {column.kind!r} has no levels")
+    return column.num_classes
 
 
 class MixedSchema:
@@ -159,7 +167,8 @@ class MixedSchema:
             starts.append(stop)
             stop += column.width
         self.output_slices: tuple[slice, ...] = tuple(
-            slice(start, start + column.width) for start, column in zip(starts, columns)
+            slice(start, start + column.width)
+            for start, column in zip(starts, columns, strict=True)
         )
         self.num_outputs: int = stop
 
@@ -193,7 +202,7 @@ class MixedSchema:
                 f"got {len(scales)}"
             )
         columns = list(self.columns)
-        for i, scale in zip(positions, scales):
+        for i, scale in zip(positions, scales, strict=True):
             columns[i] = ColumnSpec.continuous(scale=scale, name=columns[i].name)
         return MixedSchema(columns)
 
@@ -208,7 +217,7 @@ class MixedSchema:
         for i, column in enumerate(self.columns):
             values = target[:, i : i + 1]
             if column.kind == "categorical":
-                one_hot = F.one_hot(values.squeeze(1).long(), column.num_classes)
+                one_hot = F.one_hot(values.squeeze(1).long(), _num_levels(column))
                 values = one_hot.movedim(-1, 1).to(target.dtype)
             pieces.append(values)
         return torch.cat(pieces, dim=1)
@@ -222,7 +231,7 @@ class MixedSchema:
         """
         _check_outputs(outputs, self)
         values = []
-        for column, where in zip(self.columns, self.output_slices):
+        for column, where in zip(self.columns, self.output_slices, strict=True):
             piece = outputs[:, where]
             if column.kind == "binary":
                 piece = (piece > 0).to(outputs.dtype)
@@ -254,6 +263,15 @@ class MixedTypeNLL(NamedTuple):
     ``total`` is the weighted sum of the three per-type terms; each per-type
     term is the negative log-likelihood of that type's columns, summed over
     the columns and left unweighted (0 for a type without columns).
+
+    Examples
+    --------
+    >>> schema = MixedSchema([ColumnSpec.binary(), ColumnSpec.categorical(2)])
+    >>> nll = mixed_type_nll(torch.zeros(2, 3), torch.tensor([[1.0, 0.0], [0.0, 1.0]]), schema)
+    >>> nll.binary, nll.continuous, nll.categorical
+    (tensor(0.6931), tensor(0.), tensor(0.6931))
+    >>> nll.total
+    tensor(1.3863)
     """
 
     total: torch.Tensor
@@ -269,7 +287,7 @@ def mixed_type_nll(
     *,
     log_scale: torch.Tensor | None = None,
     weights: Mapping[str, float] | None = None,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> MixedTypeNLL:
     r"""Negative log-likelihood of mixed-type rows under a factorised model.
 
@@ -360,7 +378,7 @@ def mixed_type_nll(
         "continuous": _gaussian_nll(outputs, target, schema, log_scale),
         "categorical": _categorical_nll(outputs, target, schema),
     }
-    total = sum(type_weights[kind] * terms[kind] for kind in KINDS)
+    total = sum((type_weights[kind] * terms[kind] for kind in KINDS), start=_zeros(outputs))
     if not bool(torch.isfinite(total).all()):
         _explain_non_finite(outputs, log_scale)
     values = [total, *(terms[kind] for kind in KINDS)]
@@ -378,6 +396,14 @@ class MixedTypeNLLLoss(nn.Module):
     ``mixed_type_nll(outputs, target, schema).total``, which makes it usable
     wherever a loss ``loss_fn(outputs, target)`` is expected.
 
+    Parameters
+    ----------
+    schema : MixedSchema
+        The column types and output layout.
+    weights : mapping, optional
+        Weights of the per-type terms, as in :func:`mixed_type_nll`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
     Examples
     --------
     >>> schema = MixedSchema([ColumnSpec.binary(), ColumnSpec.categorical(2)])
@@ -391,7 +417,7 @@ class MixedTypeNLLLoss(nn.Module):
         schema: MixedSchema,
         *,
         weights: Mapping[str, float] | None = None,
-        reduction: str = "mean",
+        reduction: Reduction = "mean",
     ) -> None:
         super().__init__()
         if not isinstance(schema, MixedSchema):
@@ -410,8 +436,12 @@ class MixedTypeNLLLoss(nn.Module):
     ) -> torch.Tensor:
         """The weighted total of :func:`mixed_type_nll` for these outputs."""
         return mixed_type_nll(
-            outputs, target, self.schema, log_scale=log_scale,
-            weights=self.weights, reduction=self.reduction,
+            outputs,
+            target,
+            self.schema,
+            log_scale=log_scale,
+            weights=self.weights,
+            reduction=self.reduction,
         ).total
 
     def extra_repr(self) -> str:
@@ -471,7 +501,7 @@ def _categorical_nll(
     total = _zeros(outputs)
     groups: dict[int, list[int]] = {}
     for i in schema.indices("categorical"):
-        groups.setdefault(schema.columns[i].num_classes, []).append(i)
+        groups.setdefault(_num_levels(schema.columns[i]), []).append(i)
     # Columns with the same number of levels share one cross-entropy call:
     # their logits are gathered to (N, K, G, *) with the G columns trailing.
     for k, columns in groups.items():
@@ -511,7 +541,7 @@ def _check_target(target: torch.Tensor, schema: MixedSchema) -> None:
         raise ValueError("`target` must lie in [0, 1] in the binary columns")
     check_finite(values[:, list(schema.indices("continuous"))], "target")
     for i in schema.indices("categorical"):
-        codes, k = values[:, i], schema.columns[i].num_classes
+        codes, k = values[:, i], _num_levels(schema.columns[i])
         if bool((codes != codes.round()).any() | (codes < 0).any() | (codes >= k).any()):
             raise ValueError(
                 f"`target` column {i} must hold integer level codes in [0, {k}) "
@@ -536,9 +566,7 @@ def _check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
     if weights is None:
         return dict.fromkeys(KINDS, 1.0)
     if not isinstance(weights, Mapping):
-        raise ValueError(
-            f"`weights` must be a mapping from column type to weight, got {weights!r}"
-        )
+        raise ValueError(f"`weights` must be a mapping from column type to weight, got {weights!r}")
     unknown = set(weights) - set(KINDS)
     if unknown:
         raise ValueError(f"`weights` has unknown keys {sorted(unknown)}; allowed: {KINDS}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .._reduction import DistillationReduction, Reduction
 from .._validation import (
     check_non_negative,
     check_positive,
@@ -59,12 +60,14 @@ class FocalLoss(nn.Module):
     tensor(0.4883)
     """
 
+    alpha: torch.Tensor | None
+
     def __init__(
         self,
         gamma: float = 2.0,
         alpha: torch.Tensor | None = None,
         ignore_index: int = -100,
-        reduction: str = "mean",
+        reduction: Reduction = "mean",
     ) -> None:
         super().__init__()
         check_non_negative(gamma, "gamma")
@@ -117,7 +120,7 @@ class SigmoidFocalLoss(nn.Module):
     """
 
     def __init__(
-        self, gamma: float = 2.0, alpha: float | None = 0.25, reduction: str = "mean"
+        self, gamma: float = 2.0, alpha: float | None = 0.25, reduction: Reduction = "mean"
     ) -> None:
         super().__init__()
         check_non_negative(gamma, "gamma")
@@ -158,7 +161,9 @@ class DistillationLoss(nn.Module):
     tensor(1.3865)
     """
 
-    def __init__(self, temperature: float = 4.0, reduction: str = "batchmean") -> None:
+    def __init__(
+        self, temperature: float = 4.0, reduction: DistillationReduction = "batchmean"
+    ) -> None:
         super().__init__()
         check_positive(temperature, "temperature")
         check_reduction(reduction, DISTILLATION_REDUCTIONS)
@@ -201,7 +206,7 @@ class InfoNCELoss(nn.Module):
     """
 
     def __init__(
-        self, temperature: float = 0.1, normalize: bool = True, reduction: str = "mean"
+        self, temperature: float = 0.1, normalize: bool = True, reduction: Reduction = "mean"
     ) -> None:
         super().__init__()
         check_positive(temperature, "temperature")
@@ -252,7 +257,11 @@ class LogitAdjustedCrossEntropyLoss(nn.Module):
     tensor(1.2040)
     """
 
-    def __init__(self, prior: torch.Tensor, tau: float = 1.0, reduction: str = "mean") -> None:
+    prior: torch.Tensor
+
+    def __init__(
+        self, prior: torch.Tensor, tau: float = 1.0, reduction: Reduction = "mean"
+    ) -> None:
         super().__init__()
         check_prior(prior)
         check_non_negative(tau, "tau")
@@ -290,7 +299,7 @@ class MaskedBCEWithLogitsLoss(nn.Module):
     tensor(0.6931)
     """
 
-    def __init__(self, reduction: str = "mean") -> None:
+    def __init__(self, reduction: Reduction = "mean") -> None:
         super().__init__()
         check_reduction(reduction)
         self.reduction = reduction

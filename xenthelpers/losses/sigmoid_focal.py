@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .._reduction import reduce_loss
+from .._reduction import Reduction, reduce_loss
 from .._validation import (
     check_binary_targets,
     check_floating,
@@ -23,7 +23,7 @@ def sigmoid_focal_loss(
     *,
     gamma: float = 2.0,
     alpha: float | None = 0.25,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> torch.Tensor:
     r"""Sigmoid focal loss for binary and multi-label targets.
 

@@ -20,12 +20,23 @@ class ReliabilityCurve(NamedTuple):
     - ``accuracy``: fraction of correct predictions (or of positive outcomes
       for ``(N,)`` inputs) in each bin, NaN for an empty bin;
     - ``count``: number of examples in each bin (long).
+
+    Examples
+    --------
+    >>> probs = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    >>> curve = reliability_curve(probs, torch.tensor([0, 0, 0]), n_bins=2)
+    >>> curve.bin_edges
+    tensor([0.0000, 0.5000, 1.0000])
+    >>> curve.count
+    tensor([0, 3])
+    >>> curve.accuracy
+    tensor([   nan, 0.6667])
     """
 
     bin_edges: torch.Tensor
     confidence: torch.Tensor
     accuracy: torch.Tensor
-    count: torch.Tensor
+    count: torch.Tensor  # type: ignore[assignment]  # a field named like tuple.count
 
 
 def expected_calibration_error(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import torch
 
-from .._reduction import reduce_loss
+from .._reduction import Reduction, reduce_loss
 from .._validation import check_reduction
 from ._inputs import check_probability_rows, target_rows
 
@@ -31,7 +31,7 @@ def brier_score(
     probs: torch.Tensor,
     target: torch.Tensor,
     *,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> torch.Tensor:
     r"""Brier score: squared distance between the predicted and the target distribution.
 
@@ -83,7 +83,7 @@ def log_score(
     probs: torch.Tensor,
     target: torch.Tensor,
     *,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> torch.Tensor:
     r"""Logarithmic score: log-probability given to the outcome.
 
@@ -127,7 +127,7 @@ def spherical_score(
     probs: torch.Tensor,
     target: torch.Tensor,
     *,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> torch.Tensor:
     r"""Spherical score: probability of the outcome divided by the Euclidean norm of ``probs``.
 
@@ -166,7 +166,9 @@ def spherical_score(
     return reduce_loss((outcome * probs).sum(dim=1) / norm, reduction)
 
 
-def _validated_target(probs: torch.Tensor, target: torch.Tensor, reduction: str) -> torch.Tensor:
+def _validated_target(
+    probs: torch.Tensor, target: torch.Tensor, reduction: Reduction
+) -> torch.Tensor:
     check_reduction(reduction)
     check_probability_rows(probs, "probs")
     return target_rows(target, probs)

@@ -23,12 +23,19 @@ class MixupBatch(NamedTuple):
     - ``targets``: mixed probability targets, same shape and dtype as the original targets;
     - ``lam``: the weight given to the batch in its original order (a Python float);
     - ``index``: the permutation pairing example ``i`` with example ``index[i]``.
+
+    Examples
+    --------
+    >>> batch = mixup(torch.zeros(4, 1), torch.eye(4), generator=torch.Generator().manual_seed(0))
+    >>> inputs, targets, lam, index = batch
+    >>> 0.0 <= lam <= 1.0, sorted(index.tolist())
+    (True, [0, 1, 2, 3])
     """
 
     inputs: torch.Tensor
     targets: torch.Tensor
     lam: float
-    index: torch.Tensor
+    index: torch.Tensor  # type: ignore[assignment]  # a field named like tuple.index
 
 
 def mixup(

@@ -22,11 +22,14 @@ def get_device(preference: str | torch.device | None = None) -> torch.device:
     >>> get_device("cpu")
     device(type='cpu')
     """
-    choice = preference if preference is not None else os.environ.get(DEVICE_VARIABLE, "cpu")
+    if preference is not None:
+        choice, source = preference, "`preference`"
+    else:
+        choice, source = os.environ.get(DEVICE_VARIABLE, "cpu"), DEVICE_VARIABLE
     try:
         device = torch.device(choice)
     except (RuntimeError, TypeError) as error:
-        raise ValueError(f"`preference` is not a device name: {choice!r}") from error
+        raise ValueError(f"{source} is not a device name: {choice!r}") from error
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {choice!r} was asked for but CUDA is not available")
     if device.type == "mps" and not torch.backends.mps.is_available():

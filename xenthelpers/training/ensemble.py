@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -113,12 +114,11 @@ class MLPEnsemble(nn.Module):
         sizes = _check_sizes(sizes)
         self.num_members = num_members
         self.sizes = sizes
-        factory = {"device": device, "dtype": dtype}
         self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        for fan_in, fan_out in pairwise(sizes):
             bound = 1 / math.sqrt(fan_in)
-            weight = torch.empty(num_members, fan_in, fan_out, **factory)
-            bias = torch.empty(num_members, fan_out, **factory)
+            weight = torch.empty(num_members, fan_in, fan_out, device=device, dtype=dtype)
+            bias = torch.empty(num_members, fan_out, device=device, dtype=dtype)
             self.weights.append(weight.uniform_(-bound, bound))
             self.biases.append(bias.uniform_(-bound, bound))
 
@@ -126,7 +126,7 @@ class MLPEnsemble(nn.Module):
         """Map ``(N, num_members, d_in)`` or ``(N, d_in)`` to ``(N, K, num_members)``."""
         x = self._members_input(input)
         last = len(self.weights) - 1
-        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
             x = torch.einsum("nmi,mio->nmo", x, weight) + bias
             if layer < last:
                 x = torch.relu(x)
@@ -143,9 +143,10 @@ class MLPEnsemble(nn.Module):
         if not 0 <= index < self.num_members:
             raise ValueError(f"`index` must lie in [0, {self.num_members}), got {index}")
         layers: list[nn.Module] = []
-        for weight, bias in zip(self.weights, self.biases):
-            linear = nn.Linear(weight.shape[1], weight.shape[2],
-                               device=weight.device, dtype=weight.dtype)
+        for weight, bias in zip(self.weights, self.biases, strict=True):
+            linear = nn.Linear(
+                weight.shape[1], weight.shape[2], device=weight.device, dtype=weight.dtype
+            )
             with torch.no_grad():
                 linear.weight.copy_(weight[index].T)
                 linear.bias.copy_(bias[index])

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .._validation import check_positive, check_positive_int, check_non_negative
+from .._validation import check_non_negative, check_positive, check_positive_int
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 BatchTransform = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
@@ -18,7 +18,14 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch
 
 @dataclass
 class History:
-    """What :func:`fit` records: the mean training loss of each epoch."""
+    """What :func:`fit` records: the mean training loss of each epoch.
+
+    Examples
+    --------
+    >>> history = History(loss=[0.9, 0.5, 0.25])
+    >>> history.final_loss
+    0.25
+    """
 
     loss: list[float] = field(default_factory=list)
 
@@ -28,9 +35,11 @@ class History:
         return self.loss[-1]
 
 
-def _batches(num_examples: int, batch_size: int, generator: torch.Generator | None):
+def _batches(
+    num_examples: int, batch_size: int, generator: torch.Generator | None
+) -> tuple[torch.Tensor, ...]:
     order = torch.randperm(num_examples, generator=generator)
-    return order.split(batch_size)
+    return torch.split(order, batch_size)
 
 
 def fit(
@@ -128,7 +137,9 @@ def fit(
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 4096) -> torch.Tensor:
+def predict_logits(
+    model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 4096
+) -> torch.Tensor:
     """Evaluate ``model`` on ``inputs`` in eval mode without gradients.
 
     Returns the outputs concatenated on the device of ``inputs``.

@@ -75,7 +75,9 @@ def sample_per_seed(
     return type(first)(*fields) if hasattr(first, "_fields") else tuple(fields)
 
 
-def _stack(tensors: list[Any], dim: int, device: str | torch.device | None, what: str) -> torch.Tensor:
+def _stack(
+    tensors: list[Any], dim: int, device: str | torch.device | None, what: str
+) -> torch.Tensor:
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"`{what}` must have the same shape for every seed, got {sorted(shapes)}")
