@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.distributions import Categorical
 
+from tests.unit.devices import DEVICES
 from xenthelpers.data.barcodes import (
     BASES,
     BarcodeRegions,
@@ -22,7 +23,6 @@ from xenthelpers.data.barcodes import (
 )
 
 FEW = settings(max_examples=40, deadline=None)
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 DNA = st.text(alphabet=BASES, min_size=1, max_size=40)
 
 

@@ -15,9 +15,9 @@ from torchmetrics.functional.classification import (
     multiclass_calibration_error,
 )
 
+from tests.unit.devices import DEVICES
 from xenthelpers.metrics import ReliabilityCurve, expected_calibration_error, reliability_curve
 
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 NORMS = ["l1", "l2", "max"]
 FEW = settings(max_examples=40, deadline=None)
 

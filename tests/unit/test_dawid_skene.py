@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp
 
+from tests.unit.devices import DEVICES
 from xenthelpers.crowds import (
     DawidSkeneResult,
     dawid_skene,
@@ -20,7 +21,6 @@ from xenthelpers.crowds import (
 )
 from xenthelpers.data import simulate_crowd
 
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 FEW = settings(max_examples=25, deadline=None)
 F64 = {"dtype": torch.float64}
 # A tolerance no real iteration meets, to run exactly `max_iter` EM iterations.

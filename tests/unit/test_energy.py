@@ -10,9 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp
 
+from tests.unit.devices import DEVICES
 from xenthelpers.metrics import energy_score
-
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 
 
 def _logits(n=6, k=5, seed=0, dtype=torch.float64):

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.devices import DEVICES
 from xenthelpers.losses.hierarchical import (
     HierarchicalCrossEntropyLoss,
     HierarchicalSoftmax,
@@ -19,12 +20,6 @@ from xenthelpers.losses.hierarchical import (
     leaf_log_probs,
 )
 
-DEVICES = [
-    "cpu",
-    pytest.param(
-        "cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-    ),
-]
 REDUCTIONS = ["mean", "sum", "none"]
 
 # A small irregular tree, its root in the middle, numbered out of breadth-first order:

@@ -8,27 +8,17 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch.distributions import MultivariateNormal
 
+from tests.unit.bayes import gaussian_log_joint
+from tests.unit.devices import DEVICES
 from xenthelpers.data.imbalanced import COMPONENTS, RarePositives, RarePositivesSample
 
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 FEW = settings(max_examples=30, deadline=None)
 
 
 def _reference_logits(data: RarePositives, x: torch.Tensor) -> torch.Tensor:
     """Bayes' rule with torch.distributions in float64, independently of the class."""
-    cov = data.scale**2 * torch.eye(data.dim, dtype=torch.float64)
-    log_joint = torch.stack(
-        [
-            MultivariateNormal(mean.double(), covariance_matrix=cov).log_prob(x.double())
-            + math.log(weight)
-            if weight > 0
-            else torch.full((x.shape[0],), -math.inf, dtype=torch.float64)
-            for mean, weight in zip(data.means, data.weights.tolist())
-        ],
-        dim=1,
-    )
+    log_joint = gaussian_log_joint(data.means, data.weights.tolist(), data.scale, x)
     return log_joint[:, 0] - torch.logsumexp(log_joint[:, 1:], dim=1)
 
 

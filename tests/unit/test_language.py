@@ -11,9 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torchmetrics.functional.text import perplexity as torchmetrics_perplexity
 
+from tests.unit.devices import DEVICES
 from xenthelpers.metrics import bits_per_character, perplexity
-
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 
 
 def _tokens(batch=3, length=7, vocabulary=11, seed=0, dtype=torch.float64):

@@ -10,10 +10,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.devices import DEVICES
 from xenthelpers.data.long_tail import long_tail_prior
 from xenthelpers.data.synthetic import make_gaussian_classes
 
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 FEW = settings(max_examples=50, deadline=None)
 
 

@@ -10,9 +10,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.devices import DEVICES
 from xenthelpers.crowds import majority_vote, majority_vote_labels
 
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 FEW = settings(max_examples=30, deadline=None)
 
 

@@ -10,10 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.distributions import Bernoulli, Categorical, Normal
 
+from tests.unit.devices import DEVICES
 from xenthelpers.data.mixed_table import LatentFactorTable, MixedTableSample, make_mixed_table
 from xenthelpers.losses.mixed_type import ColumnSpec, MixedSchema, mixed_type_nll
-
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 
 
 def _draw(model, n, seed=0):

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.distributions import Bernoulli, Categorical, Normal
 
+from tests.unit.devices import DEVICES
 from xenthelpers.losses.mixed_type import (
     ColumnSpec,
     MixedSchema,
@@ -19,7 +20,6 @@ from xenthelpers.losses.mixed_type import (
     mixed_type_nll,
 )
 
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 REDUCTIONS = ["mean", "sum", "none"]
 
 # Column types interleaved, two categorical sizes, continuous scales != 1.

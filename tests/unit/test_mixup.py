@@ -7,9 +7,8 @@ import torch
 import torch.nn.functional as F
 from scipy import stats
 
+from tests.unit.devices import DEVICES
 from xenthelpers.targets import MixupBatch, mixup, smooth_labels
-
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 
 
 def _batch(n=8, k=5, seed=0, dtype=torch.float32, device="cpu"):

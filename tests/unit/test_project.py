@@ -9,8 +9,11 @@ import re
 import pytest
 import yaml
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 import xenthelpers
+import xenthelpers.data
+import xenthelpers.plotting
 from tests.paths import BOOK, ROOT, chapters, toc_files
 
 try:
@@ -55,33 +58,97 @@ def test_chapter_opens_with_title_then_one_setup_cell(path):
 
 
 def _requirements(strings):
-    return {Requirement(s).name.lower(): str(Requirement(s).specifier) for s in strings}
+    strings = list(strings)
+    requirements = [Requirement(s) for s in strings]
+    by_name = {canonicalize_name(r.name): r.specifier for r in requirements}
+    assert len(by_name) == len(requirements), f"a package is named twice in {strings}"
+    return by_name
 
 
-def test_environment_yml_names_the_same_dependencies_as_pyproject():
+def _declared():
+    """Every dependency of pyproject.toml: the package's own and the book, test and peer extras."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = list(project["dependencies"])
     for extra in ("book", "test", "peers"):
         declared += project["optional-dependencies"][extra]
+    return _requirements(declared)
+
+
+def _environment_yml():
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
-    listed = [line for line in pip_section if not line.startswith("-")]
-    assert _requirements(listed) == _requirements(declared)
+    return _requirements(line for line in pip_section if not line.startswith("-"))
 
 
-def test_torch_is_pinned_exactly():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    torch_spec = [d for d in project["dependencies"] if Requirement(d).name == "torch"]
-    assert torch_spec == ["torch==2.13.0"]
+def _constraints():
+    """The exact versions of constraints.txt, name -> version."""
+    text = (ROOT / "constraints.txt").read_text()
+    lines = (line.split("#")[0].strip() for line in text.splitlines())
+    pins = _requirements(line for line in lines if line)
+    loose = {name: str(spec) for name, spec in pins.items() if not _exact_version(spec)}
+    assert not loose, f"constraints.txt must pin exact versions, found {loose}"
+    return {name: _exact_version(spec) for name, spec in pins.items()}
 
 
-@pytest.mark.parametrize("name", xenthelpers.__all__)
-def test_public_function_has_a_docstring_with_an_example(name):
-    obj = getattr(xenthelpers, name)
-    doc = inspect.getdoc(obj) or ""
-    assert doc, f"{name} has no docstring"
-    if inspect.isfunction(obj):
-        assert "Examples" in doc, f"the docstring of {name} has no Examples section"
+def _exact_version(specifier):
+    """The version of a ``==X`` specifier set, else None."""
+    (spec, *others) = list(specifier) or [None]
+    if spec is None or others or spec.operator != "==" or "*" in spec.version:
+        return None
+    return spec.version
+
+
+def test_environment_yml_names_the_same_dependencies_as_pyproject():
+    declared, listed = _declared(), _environment_yml()
+    assert sorted(listed) == sorted(declared)
+    # torch is the exception: a range in pyproject.toml, pinned in environment.yml.
+    different = {
+        name: (str(listed[name]), str(declared[name]))
+        for name in declared
+        if name != "torch" and listed[name] != declared[name]
+    }
+    assert not different, f"environment.yml and pyproject.toml disagree: {different}"
+
+
+def test_pyproject_admits_every_version_pinned_in_constraints():
+    pinned = _constraints()
+    missing = sorted(set(_declared()) - set(pinned))
+    assert not missing, f"constraints.txt pins no version of {missing}"
+    refused = {
+        name: (pinned[name], str(spec))
+        for name, spec in _declared().items()
+        if not spec.contains(pinned[name], prereleases=True)
+    }
+    assert not refused, f"pyproject.toml refuses the versions constraints.txt pins: {refused}"
+
+
+def test_torch_is_a_range_for_the_package_and_pinned_for_the_book():
+    declared = _declared()["torch"]
+    assert declared and all(spec.operator in (">=", ">", "<", "<=", "!=") for spec in declared), (
+        f"pyproject.toml should give torch a range, got {declared}"
+    )
+    pinned = _constraints()["torch"]
+    assert declared.contains(pinned)
+    assert _exact_version(_environment_yml()["torch"]) == pinned, (
+        "environment.yml must pin torch to the version of constraints.txt"
+    )
+
+
+def _public_functions_and_classes():
+    # The API reference page documents these three; constants carry `#:` comments instead.
+    for module in (xenthelpers, xenthelpers.data, xenthelpers.plotting):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isfunction(obj) or inspect.isclass(obj):
+                yield pytest.param(obj, id=f"{module.__name__}.{name}")
+
+
+@pytest.mark.parametrize("obj", list(_public_functions_and_classes()))
+def test_public_function_or_class_has_a_docstring_with_an_example(obj):
+    doc = obj.__doc__ or ""  # the object's own, not one inherited from a base class
+    assert doc.strip(), f"{obj.__qualname__} has no docstring"
+    examples = doc.partition("Examples\n")[2]
+    assert ">>>" in examples, f"the docstring of {obj.__qualname__} has no Examples with a doctest"
 
 
 def test_equation_labels_are_unique_across_the_book():

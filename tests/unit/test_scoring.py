@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from scipy.stats import entropy
 from sklearn.metrics import brier_score_loss, log_loss
 
+from tests.unit.devices import DEVICES
 from xenthelpers.metrics import brier_score, log_score, spherical_score
 
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 SCORES = [brier_score, log_score, spherical_score]
 FEW = settings(max_examples=40, deadline=None)
 

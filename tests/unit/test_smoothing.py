@@ -8,9 +8,9 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.devices import DEVICES
 from xenthelpers.targets import ordinal_smooth_labels, smooth_labels
 
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 FEW = settings(max_examples=40, deadline=None)
 
 

@@ -10,24 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.distributions import MultivariateNormal
 
+from tests.unit.bayes import gaussian_posterior
+from tests.unit.devices import DEVICES
 from xenthelpers.data.synthetic import GaussianClasses, make_gaussian_classes
 
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 FEW = settings(max_examples=30, deadline=None)
 
 
 def _reference_posterior(classes: GaussianClasses, x: torch.Tensor) -> torch.Tensor:
     """Bayes' rule with torch.distributions, independently of the class under test."""
-    cov = classes.scale**2 * torch.eye(classes.dim, dtype=torch.float64)
-    log_joint = torch.stack(
-        [
-            MultivariateNormal(mean.double(), covariance_matrix=cov).log_prob(x.double())
-            + math.log(prior)
-            for mean, prior in zip(classes.means, classes.priors.tolist())
-        ],
-        dim=1,
-    )
-    return torch.softmax(log_joint, dim=1)
+    return gaussian_posterior(classes.means, classes.priors.tolist(), classes.scale, x)
 
 
 # ---------------------------------------------------------------- make_gaussian_classes

@@ -11,9 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
+from tests.unit.devices import DEVICES
 from xenthelpers.metrics import fit_temperature
-
-DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
 
 
 def _sampled_problem(n=5000, k=10, seed=0, scale=1.5):

@@ -40,9 +40,16 @@ def test_get_device_defaults_to_cpu(monkeypatch):
 
 
 def test_get_device_reads_the_environment(monkeypatch):
-    monkeypatch.setenv("XENT_DEVICE", "cpu")
-    assert get_device() == torch.device("cpu")
-    assert get_device("cpu") == torch.device("cpu")
+    # "meta" is a device on every machine, and not the default.
+    monkeypatch.setenv("XENT_DEVICE", "meta")
+    assert get_device() == torch.device("meta")
+    assert get_device("cpu") == torch.device("cpu"), "an explicit preference wins"
+
+
+def test_get_device_names_the_variable_it_could_not_read(monkeypatch):
+    monkeypatch.setenv("XENT_DEVICE", "abacus")
+    with pytest.raises(ValueError, match="XENT_DEVICE"):
+        get_device()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is present here")
@@ -75,17 +82,22 @@ def test_fit_learns_a_separable_problem():
     assert not model.training
 
 
-def test_fit_is_deterministic_given_the_seed():
+def test_fit_shuffles_with_the_given_generator_only():
     x, y = _logistic_problem()
 
-    def run():
-        seed_everything(1)
-        model = nn.Linear(2, 2)
+    def run(shuffle_seed, global_seed):
+        torch.manual_seed(1)
+        model = nn.Linear(2, 2)  # the same initial weights in every run
+        # fit draws nothing from the global generator: a different global state
+        # must not change the result when a generator is given.
+        torch.manual_seed(global_seed)
         fit(model, nn.functional.cross_entropy, x, y, num_epochs=5, batch_size=32,
-            generator=torch.Generator().manual_seed(1))
+            generator=torch.Generator().manual_seed(shuffle_seed))
         return model.weight.detach().clone()
 
-    assert torch.equal(run(), run())
+    reference = run(shuffle_seed=1, global_seed=10)
+    assert torch.equal(run(shuffle_seed=1, global_seed=20), reference)
+    assert not torch.equal(run(shuffle_seed=2, global_seed=10), reference)
 
 
 def test_fit_applies_the_batch_transform():
