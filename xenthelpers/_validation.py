@@ -1,17 +1,93 @@
-"""Input checks shared by every public function.
+"""Every input check of the package, in one place.
 
 Each check raises :class:`ValueError` with a message that names the offending
 argument, so that a bad call fails loudly and early instead of producing a NaN
 or a device-side assert further down.
+
+Two kinds of check live here:
+
+- checks of *metadata* (types, shapes, dtypes, Python scalars) cost no device work
+  and run whenever a function validates its arguments;
+- checks of *values* (a label out of range, a NaN, a row that does not sum to one)
+  must read tensor data. A function gathers them as :class:`Deferred` conditions and
+  calls :func:`run_deferred`, which reads every condition back in a single host
+  transfer and, only when one fails, runs the slower checks that word the error.
+  With ``validate_args=False`` a function skips the value checks entirely, so it
+  never synchronises with an accelerator and can be traced by ``torch.compile``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import numbers
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 REDUCTIONS = ("mean", "sum", "none")
+
+#: How far a probability vector's sum may stray from one (float32 rounding of a
+#: softmax over many classes stays far below this).
+DISTRIBUTION_ATOL = 1e-4
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A value check whose verdict stays on the device until :func:`run_deferred`.
+
+    ``holds`` is a boolean tensor (any shape; the check passes when all of it is
+    true); ``explain`` raises the :class:`ValueError` that says what is wrong. It is
+    only called once ``holds`` is known to be false somewhere.
+    """
+
+    holds: torch.Tensor
+    explain: Callable[[], None]
+
+
+def run_deferred(*checks: Deferred) -> None:
+    """Read every deferred condition in one host transfer; explain the first failure."""
+    if not checks:
+        return
+    verdicts = torch.stack([check.holds.all() for check in checks]).tolist()
+    for verdict, check in zip(verdicts, checks, strict=True):
+        if not verdict:
+            check.explain()
+            raise ValueError("invalid input")  # pragma: no cover - explain() raises
+
+
+def check_scalar(
+    value: object,
+    name: str,
+    *,
+    integer: bool = False,
+    min_val: float | None = None,
+    max_val: float | None = None,
+    include_min: bool = True,
+    include_max: bool = True,
+) -> float:
+    """Require a real (or integer) Python number within bounds; return it as a number.
+
+    In the spirit of scikit-learn's ``check_scalar``: ``str`` and ``bool`` are rejected
+    where a number is expected, as are NaN and values outside
+    ``[min_val, max_val]`` (or the open interval, per ``include_min``/``include_max``).
+    A 0-dim tensor is not accepted: reading it would synchronise with its device.
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool | str) or not isinstance(value, kind):
+        what = "an integer" if integer else "a real number"
+        raise ValueError(f"`{name}` must be {what}, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if number != number:
+        raise ValueError(f"`{name}` must be a number, got NaN")
+    low_ok = min_val is None or (number >= min_val if include_min else number > min_val)
+    high_ok = max_val is None or (number <= max_val if include_max else number < max_val)
+    if not (low_ok and high_ok):
+        low = "-inf" if min_val is None else f"{min_val:g}"
+        high = "inf" if max_val is None else f"{max_val:g}"
+        interval = f"{'[' if include_min else '('}{low}, {high}{']' if include_max else ')'}"
+        raise ValueError(f"`{name}` must lie in {interval}, got {value!r}")
+    return value  # type: ignore[return-value]
 
 
 def check_tensor(value: object, name: str) -> torch.Tensor:
@@ -90,20 +166,37 @@ def check_class_indices(
     The range is checked on the host side of the computation so that a bad label
     raises the same ``ValueError`` on CPU and CUDA, never a device-side assert.
     """
+    check_index_dtype(target, name)
+    run_deferred(class_indices_hold(target, num_classes, name, ignore_index))
+
+
+def check_index_dtype(target: torch.Tensor, name: str = "target") -> None:
+    """Require a tensor of integer class indices (the metadata part of the check)."""
     check_tensor(target, name)
     if target.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
         raise ValueError(f"`{name}` must hold integer class indices, got dtype {target.dtype}")
-    if target.numel() == 0:
-        return
-    valid = target if ignore_index is None else target[target != ignore_index]
-    if valid.numel() == 0:
-        return
-    low, high = int(valid.min()), int(valid.max())
-    if low < 0 or high >= num_classes:
+
+
+def class_indices_hold(
+    target: torch.Tensor,
+    num_classes: int,
+    name: str = "target",
+    ignore_index: int | None = None,
+) -> Deferred:
+    """The value part of :func:`check_class_indices`, deferred."""
+    in_range = (target >= 0) & (target < num_classes)
+    if ignore_index is not None:
+        in_range |= target == ignore_index
+
+    def explain() -> None:
+        valid = target if ignore_index is None else target[target != ignore_index]
+        low, high = int(valid.min()), int(valid.max())
         raise ValueError(
             f"`{name}` must hold class indices in [0, {num_classes}), "
             f"found values in [{low}, {high}]"
         )
+
+    return Deferred(in_range, explain)
 
 
 def check_class_logits(
@@ -135,29 +228,49 @@ def check_class_logits(
     return num_classes
 
 
-def check_probabilities(
+def check_distribution(
     probs: torch.Tensor,
     name: str,
     *,
     dim: int = -1,
-    atol: float = 1e-4,
+    atol: float = DISTRIBUTION_ATOL,
+    positive: bool = False,
 ) -> None:
-    """Require non-negative entries that sum to one along ``dim`` (within ``atol``)."""
+    """Require probability vectors along ``dim``: entries >= 0 (> 0 with ``positive``)
+    that sum to one within ``atol``, and no NaN. Reads the data in one host transfer."""
     check_floating(probs, name)
-    probs = probs.detach()
-    check_not_nan(probs, name)
-    if probs.numel() == 0:
-        return
-    if bool((probs < 0).any()):
-        raise ValueError(
-            f"`{name}` must be non-negative probabilities, found {float(probs.min()):.4g}"
-        )
-    worst = float((probs.sum(dim=dim) - 1).abs().max())
-    if worst > atol:
+    run_deferred(distribution_holds(probs, name, dim=dim, atol=atol, positive=positive))
+
+
+def distribution_holds(
+    probs: torch.Tensor,
+    name: str,
+    *,
+    dim: int = -1,
+    atol: float = DISTRIBUTION_ATOL,
+    positive: bool = False,
+) -> Deferred:
+    """The value part of :func:`check_distribution`, deferred."""
+    values = probs.detach()
+    if values.numel() == 0:
+        return Deferred(torch.ones((), dtype=torch.bool, device=values.device), lambda: None)
+    lowest_ok = values > 0 if positive else values >= 0  # False at NaN
+    sums_ok = (values.sum(dim=dim) - 1).abs() <= atol
+
+    def explain() -> None:
+        check_not_nan(values, name)
+        lowest = float(values.min())
+        if positive and lowest <= 0:
+            raise ValueError(f"`{name}` must have strictly positive entries, found {lowest:.4g}")
+        if lowest < 0:
+            raise ValueError(f"`{name}` must be non-negative probabilities, found {lowest:.4g}")
+        worst = float((values.sum(dim=dim) - 1).abs().max())
         raise ValueError(
             f"`{name}` must sum to 1 along dim {dim} (within {atol}), "
             f"found a row off by {worst:.4g}"
         )
+
+    return Deferred(lowest_ok.all() & sums_ok.all(), explain)
 
 
 def check_binary_targets(target: torch.Tensor, name: str = "target") -> None:
@@ -166,3 +279,210 @@ def check_binary_targets(target: torch.Tensor, name: str = "target") -> None:
     check_not_nan(target, name)
     if target.numel() and bool(((target < 0) | (target > 1)).any()):
         raise ValueError(f"`{name}` must lie in [0, 1]")
+
+
+# --- Losses -------------------------------------------------------------------
+
+
+def check_class_weights(
+    weights: torch.Tensor, num_classes: int | None = None, name: str = "alpha"
+) -> None:
+    """Require a 1-D tensor of finite, non-negative class weights (of length ``num_classes``)."""
+    check_floating(weights, name)
+    if weights.dim() != 1:
+        raise ValueError(
+            f"`{name}` must be a 1-D tensor of class weights, got {tuple(weights.shape)}"
+        )
+    if num_classes is not None and weights.numel() != num_classes:
+        raise ValueError(
+            f"`{name}` must hold one weight per class ({num_classes}), got {weights.numel()}"
+        )
+    check_finite(weights, name)
+    if bool((weights < 0).any()):
+        lowest = float(weights.detach().min())
+        raise ValueError(f"`{name}` must be non-negative, found {lowest:.4g}")
+
+
+def check_prior(prior: torch.Tensor, num_classes: int | None = None, name: str = "prior") -> None:
+    """Require a 1-D probability vector with strictly positive entries summing to one."""
+    check_floating(prior, name)
+    if prior.dim() != 1 or prior.numel() == 0:
+        raise ValueError(f"`{name}` must be a 1-D probability vector, got {tuple(prior.shape)}")
+    if num_classes is not None and prior.numel() != num_classes:
+        raise ValueError(
+            f"`{name}` must hold one probability per class ({num_classes}), got {prior.numel()}"
+        )
+    check_distribution(prior, name, positive=True)
+
+
+def check_not_empty(tensor: torch.Tensor, name: str) -> None:
+    """Require at least one element (a mean over nothing would be NaN)."""
+    if tensor.numel() == 0:
+        raise ValueError(f"`{name}` must not be empty, got shape {tuple(tensor.shape)}")
+
+
+def check_matrix(tensor: torch.Tensor, name: str, what: str = "(N, K)") -> None:
+    """Require a non-empty 2-D floating-point tensor."""
+    check_floating(tensor, name)
+    if tensor.dim() != 2 or tensor.numel() == 0:
+        raise ValueError(
+            f"`{name}` must be a non-empty 2-D tensor {what}, got {tuple(tensor.shape)}"
+        )
+
+
+def check_result_finite(values: torch.Tensor, **inputs: torch.Tensor) -> None:
+    """Raise ``ValueError`` naming the input to blame when ``values`` is not finite.
+
+    The losses call this on a small intermediate result (one value per example)
+    instead of scanning every input up front: the inputs are examined only once
+    the result is known to be poisoned, which keeps the common case cheap.
+    """
+    if bool(torch.isfinite(values).all()):
+        return
+    for name, tensor in inputs.items():
+        check_finite(tensor, name)
+    raise ValueError(
+        "the loss overflowed to a non-finite value although every input is finite; "
+        "rescale the inputs (for example a larger `temperature`)"
+    )
+
+
+def check_target_log_probs(log_p: torch.Tensor, valid: torch.Tensor, logits: torch.Tensor) -> None:
+    """Check the log-probabilities of the target classes gathered from ``log_softmax(logits)``.
+
+    A NaN or ``+inf`` logit anywhere in a row, or a row of ``-inf`` logits,
+    poisons that row's log-probabilities (and the gradient of every logit in
+    it, ignored or not). ``-inf`` logits for other classes are allowed: they
+    mask classes out. An ignored position may have a ``-inf`` log-probability.
+    """
+    if bool(torch.isfinite(log_p).all()):
+        return
+    check_not_nan(logits, "logits")
+    if bool(torch.isposinf(logits).any()):
+        raise ValueError("`logits` contains +inf values")
+    if bool(torch.isnan(log_p).any()):
+        raise ValueError("`logits` has a position whose logits are all -inf")
+    if not bool(torch.isfinite(log_p[valid]).all()):
+        raise ValueError(
+            "`logits` is -inf for the target class of some position, so its loss is infinite"
+        )
+
+
+# --- Probability rows and their targets (the metrics) -------------------------
+
+
+def check_probability_rows(probs: torch.Tensor, name: str = "probs") -> None:
+    """Require a non-empty ``(N, K)`` tensor of probability rows (one host transfer)."""
+    check_row_shape(probs, name)
+    check_distribution(probs, name, dim=1)
+
+
+def check_rows_and_labels(probs: torch.Tensor, target: torch.Tensor) -> None:
+    """Require ``(N, K)`` probability rows and ``(N,)`` class indices in ``[0, K)``.
+
+    Both are checked with a single device-to-host copy.
+    """
+    check_row_shape(probs, "probs")
+    check_index_dtype(target, "target")
+    check_class_indices_shape(target, probs.shape[0])
+    run_deferred(
+        distribution_holds(probs, "probs", dim=1),
+        class_indices_hold(target, probs.shape[1], "target"),
+    )
+
+
+def check_row_shape(probs: torch.Tensor, name: str) -> None:
+    """Require a floating ``(N, K)`` tensor with ``N, K >= 1``."""
+    check_floating(probs, name)
+    if probs.dim() != 2 or probs.shape[0] < 1 or probs.shape[1] < 1:
+        raise ValueError(
+            f"`{name}` must have shape (N, K) with N, K >= 1, got {tuple(probs.shape)}"
+        )
+
+
+def target_rows(target: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+    """Validate ``target`` against ``(N, K)`` ``probs`` and return it as probability rows.
+
+    ``target`` is either class indices of shape ``(N,)`` or probability rows of
+    the same shape as ``probs``; the result has ``probs``'s dtype and device.
+    """
+    check_tensor(target, "target")
+    num_examples, num_classes = probs.shape
+    if target.is_floating_point():
+        if target.shape != probs.shape:
+            raise ValueError(
+                f"`target` probability rows must have the shape of `probs` {tuple(probs.shape)}, "
+                f"got {tuple(target.shape)}"
+            )
+        check_probability_rows(target, "target")
+        return target.to(probs.dtype)
+    check_class_indices_shape(target, num_examples)
+    check_class_indices(target, num_classes, "target")
+    return F.one_hot(target.long(), num_classes).to(probs.dtype)
+
+
+def check_class_indices_shape(target: torch.Tensor, num_examples: int) -> None:
+    """Require a ``(N,)`` target for ``N`` examples."""
+    if tuple(target.shape) != (num_examples,):
+        raise ValueError(
+            f"`target` must have shape ({num_examples},) to match the predictions, "
+            f"got {tuple(target.shape)}"
+        )
+
+
+# --- Crowd annotations in long format -----------------------------------------
+
+
+def check_annotation_columns(**columns: torch.Tensor) -> None:
+    """Require non-empty 1-D long columns of one length, on one device, with ids >= 0.
+
+    The keyword names are the argument names used in the error messages; the
+    first column is the reference for length and device.
+    """
+    (first_name, first), *others = columns.items()
+    for name, column in columns.items():
+        check_tensor(column, name)
+        if column.dim() != 1 or column.dtype != torch.long:
+            raise ValueError(
+                f"`{name}` must be a 1-D tensor of dtype torch.long, "
+                f"got shape {tuple(column.shape)} and dtype {column.dtype}"
+            )
+    for name, column in others:
+        if column.numel() != first.numel():
+            raise ValueError(
+                f"`{name}` must have the same length as `{first_name}`, "
+                f"got {column.numel()} and {first.numel()}"
+            )
+        if column.device != first.device:
+            raise ValueError(
+                f"`{name}` must be on the same device as `{first_name}`, "
+                f"got {column.device} and {first.device}"
+            )
+    if first.numel() == 0:
+        raise ValueError(f"`{first_name}` must hold at least one annotation, got none")
+    for name, column in columns.items():
+        low = int(column.min())
+        if low < 0:
+            raise ValueError(f"`{name}` must hold non-negative ids, found {low}")
+
+
+def resolve_count(count: int | None, ids: torch.Tensor, count_name: str, ids_name: str) -> int:
+    """Return ``count`` (default ``ids.max() + 1``) after checking that it exceeds every id."""
+    largest = int(ids.max())
+    if count is None:
+        return largest + 1
+    check_positive_int(count, count_name)
+    if largest >= count:
+        raise ValueError(
+            f"`{ids_name}` must hold ids smaller than `{count_name}` = {count}, found {largest}"
+        )
+    return count
+
+
+def check_float_dtype(dtype: torch.dtype | None) -> torch.dtype:
+    """Return ``dtype`` (default: ``torch.get_default_dtype()``) if it is a floating type."""
+    if dtype is None:
+        return torch.get_default_dtype()
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"`dtype` must be a floating-point torch.dtype, got {dtype!r}")
+    return dtype

@@ -22,9 +22,8 @@ from matplotlib.container import BarContainer
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon
 
-from ._validation import check_floating, check_positive_int
+from ._validation import check_floating, check_positive_int, check_probability_rows
 from .metrics import reliability_curve
-from .metrics._inputs import check_probability_rows
 
 __all__ = [
     "PALETTE",

@@ -6,7 +6,7 @@ import torch
 from xenthelpers._reduction import reduce_loss
 from xenthelpers._validation import (
     check_class_logits,
-    check_probabilities,
+    check_distribution,
     check_positive,
     check_unit_interval,
 )
@@ -46,7 +46,7 @@ def test_ignore_index_is_exempt_from_the_range_check():
 )
 def test_probabilities_are_checked(probs, message):
     with pytest.raises(ValueError, match=message):
-        check_probabilities(probs, "probs")
+        check_distribution(probs, "probs")
 
 
 @pytest.mark.parametrize("value", [0.0, -1.0, float("inf"), float("nan")])

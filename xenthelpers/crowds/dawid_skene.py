@@ -7,8 +7,15 @@ from typing import NamedTuple
 
 import torch
 
-from .._validation import check_positive, check_positive_int, check_probabilities, check_tensor
-from ._annotations import check_annotation_columns, check_float_dtype, resolve_count
+from .._validation import (
+    check_annotation_columns,
+    check_distribution,
+    check_float_dtype,
+    check_positive,
+    check_positive_int,
+    check_tensor,
+    resolve_count,
+)
 from ._incidence import count_matrix
 from .majority import majority_vote
 
@@ -213,7 +220,7 @@ def _check_init(init: torch.Tensor, num_tasks: int, num_classes: int, device: to
             f"`init` must have shape (num_tasks, num_classes) = ({num_tasks}, {num_classes}), "
             f"got {tuple(init.shape)}"
         )
-    check_probabilities(init, "init", dim=1)
+    check_distribution(init, "init", dim=1)
     if init.device != device:
         raise ValueError(
             f"`init` must be on the same device as `tasks` ({device}), got {init.device}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ._annotations import check_annotation_columns, check_float_dtype, resolve_count
+from .._validation import check_annotation_columns, check_float_dtype, resolve_count
 
 
 def majority_vote(

@@ -27,11 +27,11 @@ from __future__ import annotations
 import torch
 
 from .._validation import (
+    check_distribution,
     check_finite,
     check_floating,
     check_non_negative,
     check_positive_int,
-    check_probabilities,
     check_tensor,
 )
 from .markov import ROW_SUM_ATOL, MarkovSource
@@ -95,7 +95,7 @@ class BarcodeRegions:
                 f"`transitions` must have shape (R, 4, 4) with R >= 1, "
                 f"got {tuple(transitions.shape)}"
             )
-        check_probabilities(transitions, "transitions", dim=2, atol=ROW_SUM_ATOL)
+        check_distribution(transitions, "transitions", dim=2, atol=ROW_SUM_ATOL)
         check_positive_int(length, "length")
         if length < 2:
             raise ValueError(f"`length` must be >= 2, got {length}")
@@ -108,7 +108,7 @@ class BarcodeRegions:
                 f"`priors` must have shape ({num_regions},) to match `transitions`, "
                 f"got {tuple(priors.shape)}"
             )
-        check_probabilities(priors, "priors", atol=ROW_SUM_ATOL)
+        check_distribution(priors, "priors", atol=ROW_SUM_ATOL)
         uniform = torch.full((4,), 0.25, dtype=transitions.dtype)
         self.sources = [
             MarkovSource(matrix, initial=uniform, alphabet=BASES) for matrix in transitions

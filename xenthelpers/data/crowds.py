@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import torch
 
-from .._validation import check_positive_int, check_probabilities, check_tensor
+from .._validation import check_distribution, check_positive_int, check_tensor
 
 #: The kinds of simulated worker, in the order :func:`worker_confusion_matrix` documents them.
 WORKER_KINDS = ("reliable", "noisy", "spammer", "adversarial")
@@ -194,5 +194,5 @@ def _resolve_class_prior(class_prior: torch.Tensor | None, num_classes: int) -> 
         raise ValueError(
             f"`class_prior` must have shape ({num_classes},), got {tuple(class_prior.shape)}"
         )
-    check_probabilities(class_prior, "class_prior")
+    check_distribution(class_prior, "class_prior")
     return class_prior.detach().to("cpu", torch.float64)

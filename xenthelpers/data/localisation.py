@@ -25,10 +25,10 @@ from typing import NamedTuple
 import torch
 
 from .._validation import (
+    check_distribution,
     check_floating,
     check_non_negative,
     check_positive_int,
-    check_probabilities,
     check_tensor,
     check_unit_interval,
 )
@@ -409,7 +409,7 @@ def make_protein_localisation(
                 f"`set_priors` must have shape ({len(label_sets)},): {num_compartments} "
                 f"singles then {len(pairs)} pairs, got {tuple(set_priors.shape)}"
             )
-        check_probabilities(set_priors.double(), "set_priors")
+        check_distribution(set_priors.double(), "set_priors")
     block = features_per_compartment
     dim = num_compartments * block + noise_features
     signatures = torch.zeros(num_compartments, dim, dtype=torch.float64)

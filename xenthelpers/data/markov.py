@@ -21,11 +21,11 @@ from __future__ import annotations
 import torch
 
 from .._validation import (
+    check_distribution,
     check_finite,
     check_floating,
     check_non_negative,
     check_positive_int,
-    check_probabilities,
     check_tensor,
 )
 
@@ -103,7 +103,7 @@ class MarkovSource:
                 f"`transition` must be a square matrix of shape (V, V) with V >= 1, "
                 f"got {tuple(transition.shape)}"
             )
-        check_probabilities(transition, "transition", dim=1, atol=ROW_SUM_ATOL)
+        check_distribution(transition, "transition", dim=1, atol=ROW_SUM_ATOL)
         transition = transition.detach().cpu().clone()
         _check_irreducible(transition)
         num_states = transition.shape[0]
@@ -118,7 +118,7 @@ class MarkovSource:
                     f"`initial` must have shape ({num_states},) to match `transition`, "
                     f"got {tuple(initial.shape)}"
                 )
-            check_probabilities(initial, "initial", atol=ROW_SUM_ATOL)
+            check_distribution(initial, "initial", atol=ROW_SUM_ATOL)
         self.initial = initial.detach().cpu().to(transition.dtype).clone()
         if alphabet is not None:
             _check_alphabet(alphabet, num_states)
@@ -190,7 +190,7 @@ class MarkovSource:
                 f"`model` must have shape ({num_states}, {num_states}) or ({num_states},), "
                 f"got {tuple(model.shape)}"
             )
-        check_probabilities(model, "model", dim=-1, atol=ROW_SUM_ATOL)
+        check_distribution(model, "model", dim=-1, atol=ROW_SUM_ATOL)
         model = model.detach().cpu().double().expand(num_states, num_states)
         transition = self.transition.double()
         per_row = -torch.special.xlogy(transition, model).sum(1)

@@ -14,11 +14,11 @@ import math
 import torch
 
 from .._validation import (
+    check_distribution,
     check_finite,
     check_floating,
     check_positive,
     check_positive_int,
-    check_probabilities,
     check_tensor,
 )
 
@@ -77,7 +77,7 @@ class GaussianClasses:
         num_classes = means.shape[0]
         if priors is None:
             priors = torch.full((num_classes,), 1.0 / num_classes, dtype=means.dtype)
-        check_probabilities(priors, "priors")
+        check_distribution(priors, "priors")
         if tuple(priors.shape) != (num_classes,):
             raise ValueError(
                 f"`priors` must have shape ({num_classes},) to match `means`, "

@@ -6,8 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from .._reduction import Reduction, reduce_loss
-from .._validation import check_positive, check_reduction
-from ._checks import check_matrix, check_result_finite
+from .._validation import check_matrix, check_positive, check_reduction, check_result_finite
 
 
 def info_nce(

@@ -6,8 +6,13 @@ import torch
 import torch.nn.functional as F
 
 from .._reduction import DistillationReduction
-from .._validation import check_positive, check_reduction, check_same_shape
-from ._checks import check_matrix, check_result_finite
+from .._validation import (
+    check_matrix,
+    check_positive,
+    check_reduction,
+    check_result_finite,
+    check_same_shape,
+)
 
 DISTILLATION_REDUCTIONS = ("batchmean", "sum", "mean", "none")
 

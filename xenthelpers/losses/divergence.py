@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .._validation import check_floating, check_probabilities, check_same_shape
+from .._validation import check_distribution, check_floating, check_same_shape
 
 
 def js_divergence(p: torch.Tensor, q: torch.Tensor, *, dim: int = -1) -> torch.Tensor:
@@ -70,8 +70,8 @@ def js_divergence(p: torch.Tensor, q: torch.Tensor, *, dim: int = -1) -> torch.T
     if p.dim() == 0 or not -p.dim() <= dim < p.dim():
         raise ValueError(f"`dim` must index a dimension of `p` (shape {tuple(p.shape)}), got {dim}")
     # Detached: the checks read values only, and need no graph (nor its warnings).
-    check_probabilities(p.detach(), "p", dim=dim)
-    check_probabilities(q.detach(), "q", dim=dim)
+    check_distribution(p.detach(), "p", dim=dim)
+    check_distribution(q.detach(), "q", dim=dim)
 
     mixture = (p + q) / 2
     terms = _relative_entropy_terms(p, mixture) + _relative_entropy_terms(q, mixture)

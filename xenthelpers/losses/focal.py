@@ -8,8 +8,14 @@ import torch
 import torch.nn.functional as F
 
 from .._reduction import Reduction
-from .._validation import check_class_logits, check_non_negative, check_reduction
-from ._checks import check_class_weights, check_not_empty, check_target_log_probs
+from .._validation import (
+    check_class_logits,
+    check_class_weights,
+    check_non_negative,
+    check_not_empty,
+    check_reduction,
+    check_target_log_probs,
+)
 
 
 class _FocalTerm(torch.autograd.Function):

@@ -38,11 +38,12 @@ from .._reduction import Reduction, reduce_loss
 from .._validation import (
     check_class_indices,
     check_floating,
+    check_not_empty,
     check_positive_int,
     check_reduction,
+    check_result_finite,
     check_tensor,
 )
-from ._checks import check_not_empty, check_result_finite
 
 ROOT_NAME = "(root)"
 

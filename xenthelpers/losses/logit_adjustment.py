@@ -10,10 +10,12 @@ from .._validation import (
     check_class_logits,
     check_floating,
     check_non_negative,
+    check_not_empty,
     check_not_nan,
+    check_prior,
     check_reduction,
+    check_result_finite,
 )
-from ._checks import check_not_empty, check_prior, check_result_finite
 
 
 def logit_adjusted_cross_entropy(

@@ -6,8 +6,13 @@ import torch
 import torch.nn.functional as F
 
 from .._reduction import Reduction
-from .._validation import check_floating, check_reduction, check_same_shape
-from ._checks import check_not_empty, check_result_finite
+from .._validation import (
+    check_floating,
+    check_not_empty,
+    check_reduction,
+    check_result_finite,
+    check_same_shape,
+)
 
 
 def masked_binary_cross_entropy(

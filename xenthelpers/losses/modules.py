@@ -14,12 +14,13 @@ from torch import nn
 
 from .._reduction import DistillationReduction, Reduction
 from .._validation import (
+    check_class_weights,
     check_non_negative,
     check_positive,
+    check_prior,
     check_reduction,
     check_unit_interval,
 )
-from ._checks import check_class_weights, check_prior
 from .contrastive import info_nce
 from .distillation import DISTILLATION_REDUCTIONS, distillation_loss
 from .focal import focal_loss

@@ -10,11 +10,12 @@ from .._validation import (
     check_binary_targets,
     check_floating,
     check_non_negative,
+    check_not_empty,
     check_reduction,
+    check_result_finite,
     check_same_shape,
     check_unit_interval,
 )
-from ._checks import check_not_empty, check_result_finite
 
 
 def sigmoid_focal_loss(

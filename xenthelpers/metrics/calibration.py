@@ -6,8 +6,13 @@ from typing import NamedTuple
 
 import torch
 
-from .._validation import check_class_indices, check_floating, check_positive_int
-from ._inputs import check_class_indices_shape, check_rows_and_labels, host_values
+from .._validation import (
+    check_class_indices,
+    check_class_indices_shape,
+    check_floating,
+    check_positive_int,
+    check_rows_and_labels,
+)
 
 NORMS = ("l1", "l2", "max")
 
@@ -206,7 +211,7 @@ def _confidence_and_outcome(
 def _check_positive_class_probabilities(probs: torch.Tensor) -> None:
     if probs.shape[0] < 1:
         raise ValueError("`probs` must hold at least one example")
-    low, high = host_values(*probs.aminmax())
+    low, high = torch.stack(probs.detach().aminmax()).tolist()
     if not (0.0 <= low and high <= 1.0):  # also catches NaN
         raise ValueError(
             f"`probs` of shape (N,) must hold probabilities in [0, 1], "

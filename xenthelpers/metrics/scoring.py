@@ -23,8 +23,7 @@ from __future__ import annotations
 import torch
 
 from .._reduction import Reduction, reduce_loss
-from .._validation import check_reduction
-from ._inputs import check_probability_rows, target_rows
+from .._validation import check_probability_rows, check_reduction, target_rows
 
 
 def brier_score(

@@ -8,10 +8,10 @@ import numpy as np
 import torch
 
 from .._validation import (
+    check_distribution,
     check_finite,
     check_floating,
     check_positive,
-    check_probabilities,
     check_tensor,
 )
 
@@ -135,4 +135,4 @@ def _check_mixup_arguments(inputs: torch.Tensor, targets: torch.Tensor, alpha: f
             f"`targets` and `inputs` must have the same batch size, "
             f"got {targets.shape[0]} and {inputs.shape[0]}"
         )
-    check_probabilities(targets, "targets", dim=1)
+    check_distribution(targets, "targets", dim=1)
