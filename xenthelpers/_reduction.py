@@ -6,8 +6,6 @@ from typing import Literal
 
 import torch
 
-from ._validation import check_reduction
-
 #: What ``reduction=`` accepts: element losses, their mean or their sum.
 Reduction = Literal["none", "mean", "sum"]
 
@@ -17,23 +15,26 @@ DistillationReduction = Literal["none", "mean", "sum", "batchmean"]
 
 
 def reduce_loss(
-    loss: torch.Tensor,
+    values: torch.Tensor,
     reduction: Reduction,
-    weight: torch.Tensor | None = None,
+    *,
+    count: torch.Tensor | int | None = None,
 ) -> torch.Tensor:
-    """Reduce element losses as ``torch.nn.functional`` does.
+    """Reduce element losses as ``torch.nn.functional`` does; every loss ends here.
 
-    ``"none"`` returns ``loss`` unchanged, ``"sum"`` adds it up and ``"mean"``
-    divides that sum by ``weight.sum()`` when element weights are given (this
-    is how ``F.cross_entropy`` treats ``weight=`` and ``ignore_index``) or by
-    the number of elements otherwise.
+    ``"none"`` returns ``values`` unchanged and ``"sum"`` adds them up. ``"mean"`` is
+    ``"none"`` followed by a mean over the elements that count: the sum divided by
+    ``count``, the number of elements that count (a tensor, such as the number of
+    positions that are not ignored, so that no value leaves the device), by default
+    ``values.numel()``. Elements that do not count must hold zero in ``values``.
+
+    With nothing to average, ``"mean"`` is NaN (0/0) and ``"sum"`` is 0, as for
+    ``F.cross_entropy`` on an empty batch or one whose targets are all ignored.
+    ``reduction`` itself is checked by the caller, with its other arguments.
     """
-    check_reduction(reduction)
     if reduction == "none":
-        return loss
-    total = loss.sum()
+        return values
+    total = values.sum()
     if reduction == "sum":
         return total
-    if weight is None:
-        return total / loss.numel() if loss.numel() else total * float("nan")
-    return total / weight.sum()
+    return total / (values.numel() if count is None else count)

@@ -211,8 +211,23 @@ def check_class_logits(
 
     Returns the number of classes ``K``.
     """
+    num_classes = check_class_logits_shape(
+        logits, target, logits_name=logits_name, target_name=target_name
+    )
+    run_deferred(class_indices_hold(target, num_classes, target_name, ignore_index))
+    return num_classes
+
+
+def check_class_logits_shape(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    logits_name: str = "logits",
+    target_name: str = "target",
+) -> int:
+    """The metadata part of :func:`check_class_logits`: dtypes and shapes; returns ``K``."""
     check_floating(logits, logits_name)
-    check_tensor(target, target_name)
+    check_index_dtype(target, target_name)
     if logits.dim() < 2:
         raise ValueError(
             f"`{logits_name}` must have shape (N, K) or (N, K, d1, ...), got {tuple(logits.shape)}"
@@ -223,9 +238,7 @@ def check_class_logits(
             f"`{target_name}` must have shape {expected} to match `{logits_name}` "
             f"of shape {tuple(logits.shape)}, got {tuple(target.shape)}"
         )
-    num_classes = logits.shape[1]
-    check_class_indices(target, num_classes, target_name, ignore_index)
-    return num_classes
+    return logits.shape[1]
 
 
 def check_distribution(
@@ -285,9 +298,17 @@ def check_binary_targets(target: torch.Tensor, name: str = "target") -> None:
 
 
 def check_class_weights(
-    weights: torch.Tensor, num_classes: int | None = None, name: str = "alpha"
+    weights: torch.Tensor, num_classes: int | None = None, name: str = "weight"
 ) -> None:
     """Require a 1-D tensor of finite, non-negative class weights (of length ``num_classes``)."""
+    check_class_weights_shape(weights, num_classes, name)
+    run_deferred(class_weights_hold(weights, name))
+
+
+def check_class_weights_shape(
+    weights: torch.Tensor, num_classes: int | None = None, name: str = "weight"
+) -> None:
+    """The metadata part of :func:`check_class_weights`."""
     check_floating(weights, name)
     if weights.dim() != 1:
         raise ValueError(
@@ -297,10 +318,17 @@ def check_class_weights(
         raise ValueError(
             f"`{name}` must hold one weight per class ({num_classes}), got {weights.numel()}"
         )
-    check_finite(weights, name)
-    if bool((weights < 0).any()):
-        lowest = float(weights.detach().min())
-        raise ValueError(f"`{name}` must be non-negative, found {lowest:.4g}")
+
+
+def class_weights_hold(weights: torch.Tensor, name: str = "weight") -> Deferred:
+    """The value part of :func:`check_class_weights`: finite and non-negative, deferred."""
+    values = weights.detach()
+
+    def explain() -> None:
+        check_finite(values, name)
+        raise ValueError(f"`{name}` must be non-negative, found {float(values.min()):.4g}")
+
+    return Deferred(torch.isfinite(values) & (values >= 0), explain)
 
 
 def check_prior(prior: torch.Tensor, num_classes: int | None = None, name: str = "prior") -> None:
@@ -347,25 +375,30 @@ def check_result_finite(values: torch.Tensor, **inputs: torch.Tensor) -> None:
     )
 
 
-def check_target_log_probs(log_p: torch.Tensor, valid: torch.Tensor, logits: torch.Tensor) -> None:
-    """Check the log-probabilities of the target classes gathered from ``log_softmax(logits)``.
+def target_log_probs_hold(log_p: torch.Tensor, logits: torch.Tensor) -> Deferred:
+    """Deferred check of the target classes' log-probabilities ``log_p`` of ``logits``.
 
-    A NaN or ``+inf`` logit anywhere in a row, or a row of ``-inf`` logits,
-    poisons that row's log-probabilities (and the gradient of every logit in
-    it, ignored or not). ``-inf`` logits for other classes are allowed: they
-    mask classes out. An ignored position may have a ``-inf`` log-probability.
+    ``log_p`` is zero at ignored positions (as ``F.cross_entropy`` with
+    ``ignore_index`` returns them), so an ignored row may hold anything. Elsewhere a
+    NaN or ``+inf`` logit in the row, a row of ``-inf`` logits, or a ``-inf`` logit
+    for the target class makes ``log_p`` non-finite; ``-inf`` logits for other
+    classes are allowed (they mask classes out).
     """
-    if bool(torch.isfinite(log_p).all()):
-        return
-    check_not_nan(logits, "logits")
-    if bool(torch.isposinf(logits).any()):
-        raise ValueError("`logits` contains +inf values")
-    if bool(torch.isnan(log_p).any()):
-        raise ValueError("`logits` has a position whose logits are all -inf")
-    if not bool(torch.isfinite(log_p[valid]).all()):
+
+    def explain() -> None:
+        bad = ~torch.isfinite(log_p)
+        rows = logits.movedim(1, -1)[bad]  # (bad positions, K)
+        if bool(rows.isnan().any()):
+            raise ValueError("`logits` contains NaN values at a position that is not ignored")
+        if bool(rows.isposinf().any()):
+            raise ValueError("`logits` contains +inf values at a position that is not ignored")
+        if bool(rows.isneginf().all(dim=-1).any()):
+            raise ValueError("`logits` has a position whose logits are all -inf")
         raise ValueError(
             "`logits` is -inf for the target class of some position, so its loss is infinite"
         )
+
+    return Deferred(torch.isfinite(log_p), explain)
 
 
 # --- Probability rows and their targets (the metrics) -------------------------

@@ -35,9 +35,9 @@ ALPHA = torch.tensor([0.25, 0.5, 1.0, 2.0])
 
 CASES = [
     (
-        FocalLoss(gamma=1.5, alpha=ALPHA, reduction="sum"),
+        FocalLoss(gamma=1.5, weight=ALPHA, reduction="sum"),
         (LOGITS, TARGET),
-        lambda: focal_loss(LOGITS, TARGET, gamma=1.5, alpha=ALPHA, reduction="sum"),
+        lambda: focal_loss(LOGITS, TARGET, gamma=1.5, weight=ALPHA, reduction="sum"),
     ),
     (
         FocalLoss(gamma=0.5, ignore_index=1),
@@ -82,12 +82,12 @@ def test_module_calls_its_function_with_its_options(module, inputs, function):
 @pytest.mark.parametrize(
     "module, text",
     [
-        (FocalLoss(), "FocalLoss(gamma=2.0, alpha=None, ignore_index=-100, reduction='mean')"),
+        (FocalLoss(), "FocalLoss(gamma=2.0, weight=None, ignore_index=-100, reduction='mean')"),
         (
-            FocalLoss(alpha=torch.tensor([0.25, 0.75])),
-            "FocalLoss(gamma=2.0, alpha=[0.25, 0.75], ignore_index=-100, reduction='mean')",
+            FocalLoss(weight=torch.tensor([0.25, 0.75])),
+            "FocalLoss(gamma=2.0, weight=[0.25, 0.75], ignore_index=-100, reduction='mean')",
         ),
-        (FocalLoss(alpha=torch.ones(10)), "alpha=<10 values>"),
+        (FocalLoss(weight=torch.ones(10)), "weight=<10 values>"),
         (
             SigmoidFocalLoss(alpha=None),
             "SigmoidFocalLoss(gamma=2.0, alpha=None, reduction='mean')",
@@ -106,10 +106,10 @@ def test_repr_shows_the_options(module, text):
 
 
 def test_tensor_options_are_buffers_that_follow_the_module():
-    focal = FocalLoss(alpha=ALPHA).double()
+    focal = FocalLoss(weight=ALPHA).double()
     adjusted = LogitAdjustedCrossEntropyLoss(PRIOR).double()
-    assert focal.alpha.dtype == torch.float64 and adjusted.prior.dtype == torch.float64
-    assert "alpha" in focal.state_dict() and "prior" in adjusted.state_dict()
+    assert focal.weight.dtype == torch.float64 and adjusted.prior.dtype == torch.float64
+    assert "weight" in focal.state_dict() and "prior" in adjusted.state_dict()
     assert not list(focal.parameters()) and not list(adjusted.parameters())
 
 
@@ -123,8 +123,8 @@ def test_gradients_flow_through_a_module():
     "factory, name",
     [
         (lambda: FocalLoss(gamma=-1.0), "gamma"),
-        (lambda: FocalLoss(alpha=torch.tensor([-1.0, 1.0])), "alpha"),
-        (lambda: FocalLoss(alpha=torch.ones(2, 2)), "alpha"),
+        (lambda: FocalLoss(weight=torch.tensor([-1.0, 1.0])), "weight"),
+        (lambda: FocalLoss(weight=torch.ones(2, 2)), "weight"),
         (lambda: FocalLoss(reduction="batchmean"), "reduction"),
         (lambda: SigmoidFocalLoss(alpha=1.5), "alpha"),
         (lambda: SigmoidFocalLoss(gamma=math.nan), "gamma"),
@@ -147,8 +147,17 @@ def test_options_are_validated_in_init(factory, name):
 
 
 def test_forward_still_validates_the_tensors():
-    with pytest.raises(ValueError, match="alpha"):
-        FocalLoss(alpha=torch.ones(3))(LOGITS, TARGET)
+    with pytest.raises(ValueError, match="weight"):
+        FocalLoss(weight=torch.ones(3))(LOGITS, TARGET)
+
+
+def test_the_old_name_of_focal_weight_still_works_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="weight"):
+        old = focal_loss(LOGITS, TARGET, alpha=ALPHA)
+    torch.testing.assert_close(old, focal_loss(LOGITS, TARGET, weight=ALPHA))
+    with pytest.warns(DeprecationWarning, match="weight"):
+        module = FocalLoss(alpha=ALPHA)
+    torch.testing.assert_close(module(LOGITS, TARGET), old)
 
 
 def _public_names_defined_in(package) -> set[str]:

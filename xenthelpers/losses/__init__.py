@@ -13,7 +13,7 @@
 from .contrastive import info_nce
 from .distillation import distillation_loss
 from .divergence import js_divergence
-from .focal import focal_loss
+from .focal import FocalLoss, focal_loss
 from .hierarchical import (
     HierarchicalCrossEntropyLoss,
     HierarchicalSoftmax,
@@ -26,7 +26,6 @@ from .masked import masked_binary_cross_entropy
 from .mixed_type import ColumnSpec, MixedSchema, MixedTypeNLL, MixedTypeNLLLoss, mixed_type_nll
 from .modules import (
     DistillationLoss,
-    FocalLoss,
     InfoNCELoss,
     LogitAdjustedCrossEntropyLoss,
     MaskedBCEWithLogitsLoss,

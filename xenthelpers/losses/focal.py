@@ -1,21 +1,30 @@
-"""Multi-class (softmax) focal loss."""
+"""Multi-class (softmax) focal loss: the model for adding a loss to the package.
+
+A loss is one file: the functional form (checks, computation, one call of
+:func:`~xenthelpers._reduction.reduce_loss`) and its ``nn.Module`` wrapper beside it.
+"""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from .._reduction import Reduction
+from .._reduction import Reduction, reduce_loss
 from .._validation import (
-    check_class_logits,
-    check_class_weights,
-    check_non_negative,
-    check_not_empty,
+    Deferred,
+    check_class_logits_shape,
+    check_class_weights_shape,
     check_reduction,
-    check_target_log_probs,
+    check_scalar,
+    class_indices_hold,
+    class_weights_hold,
+    run_deferred,
+    target_log_probs_hold,
 )
+from ._module import LossModule
 
 
 class _FocalTerm(torch.autograd.Function):
@@ -54,7 +63,7 @@ class _FocalTerm(torch.autograd.Function):
 def _focal_term_and_derivative(
     log_p: torch.Tensor, gamma: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    # A -inf log-probability (a masked-out class at an ignored position) would
+    # A -inf log-probability (an infinite loss, reported by the checks) would
     # otherwise meet p = 0 in the product p * log p below.
     finite_log_p = log_p.clamp(min=torch.finfo(log_p.dtype).min)
     p_minus_one = torch.expm1(finite_log_p)  # keeps the precision of 1 - p when p -> 1
@@ -76,9 +85,11 @@ def focal_loss(
     target: torch.Tensor,
     *,
     gamma: float = 2.0,
-    alpha: torch.Tensor | None = None,
+    weight: torch.Tensor | None = None,
     ignore_index: int = -100,
     reduction: Reduction = "mean",
+    validate_args: bool = True,
+    alpha: torch.Tensor | None = None,
 ) -> torch.Tensor:
     r"""Softmax focal loss: cross-entropy that down-weights well-classified examples.
 
@@ -87,12 +98,12 @@ def focal_loss(
 
     .. math::
 
-        \ell = -\alpha_y \, (1 - p_y)^{\gamma} \log p_y .
+        \ell = -w_y \, (1 - p_y)^{\gamma} \log p_y .
 
     The modulating factor :math:`(1 - p_y)^\gamma` shrinks the loss of examples
     the model already gets right (:math:`p_y \to 1`), so that many easy
     examples do not swamp the gradient of the few hard ones. With
-    :math:`\gamma = 0` and no ``alpha`` this is exactly
+    :math:`\gamma = 0` and no ``weight`` this is exactly
     ``torch.nn.functional.cross_entropy``, for every reduction.
 
     Parameters
@@ -101,20 +112,31 @@ def focal_loss(
         Unnormalised scores of shape ``(N, K)`` or ``(N, K, d1, ...)``, classes
         along dim 1, as for ``torch.nn.functional.cross_entropy``. A logit
         may be ``-inf`` to mask a class out, except for the target class.
+        Positions whose target is ``ignore_index`` may hold anything, NaN and
+        infinities included.
     target : Tensor
         Integer class indices in ``[0, K)`` of shape ``(N,)`` or ``(N, d1, ...)``;
         entries equal to ``ignore_index`` are skipped.
     gamma : float, default 2.0
         Focusing parameter :math:`\gamma \ge 0`; 0 turns the modulation off.
-    alpha : Tensor, optional
-        Class weights :math:`\alpha_k`, a length-``K`` tensor of finite,
-        non-negative numbers; ``None`` weights every class by 1.
+    weight : Tensor, optional
+        Class weights :math:`w_k`, a length-``K`` tensor of finite, non-negative
+        numbers, as ``weight=`` of ``torch.nn.functional.cross_entropy``; ``None``
+        weights every class by 1.
     ignore_index : int, default -100
         Target value whose elements contribute nothing and are not counted.
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"none"`` returns the element losses, shaped like ``target``, with 0
         at ignored elements; ``"sum"`` adds them up; ``"mean"`` divides that sum
         by the number of elements that are not ignored.
+    validate_args : bool, default True
+        Check the values of the inputs (class indices in range, weights finite
+        and non-negative, a finite loss at every position that counts), reading
+        them back from the device once. ``False`` skips these checks: the call
+        then never synchronises with an accelerator and ``torch.compile`` traces
+        it without a graph break. Shapes, dtypes and options are always checked.
+    alpha : Tensor, optional
+        Deprecated name of ``weight``.
 
     Returns
     -------
@@ -124,19 +146,23 @@ def focal_loss(
     Notes
     -----
     ``"mean"`` divides by the plain count of non-ignored elements, whatever
-    ``alpha`` is. ``torch.nn.functional.cross_entropy`` with ``weight=w``
-    divides by :math:`\sum_i w_{y_i}` instead, so with ``gamma=0`` and
-    ``alpha=w`` the two agree for ``"sum"`` and ``"none"`` but their means
-    differ by the factor :math:`\sum_i w_{y_i} / n`. If every element is
-    ignored, ``"mean"`` returns 0 (with zero gradient) where
-    ``torch.nn.functional.cross_entropy`` returns NaN.
+    ``weight`` is: it is ``reduction="none"`` followed by a mean over the
+    elements that count. ``torch.nn.functional.cross_entropy`` with ``weight=w``
+    divides by :math:`\sum_i w_{y_i}` instead, so with ``gamma=0`` the two agree
+    for ``"sum"`` and ``"none"`` but their means differ by the factor
+    :math:`\sum_i w_{y_i} / n`. With no element to average (an empty batch, or
+    every target ignored) ``"mean"`` is NaN, as for ``F.cross_entropy``.
 
-    The gradient is finite everywhere, including :math:`p_y \to 1` with
-    :math:`0 < \gamma < 1`, where the derivative of :math:`(1 - p_y)^\gamma`
-    alone is infinite. The target log-probabilities come from one call of
-    ``torch.nn.functional.cross_entropy`` with ``reduction="none"`` (no
-    one-hot tensor), and the focal factor is applied to those ``N`` values
-    only, so time and memory stay close to those of plain cross-entropy.
+    An ignored position contributes 0 to the loss and gives no gradient to the
+    other positions, whatever its logits hold; its own logits receive a zero
+    gradient when they are finite (NaN where they are not, as with
+    ``F.cross_entropy``). The gradient is finite everywhere else, including
+    :math:`p_y \to 1` with :math:`0 < \gamma < 1`, where the derivative of
+    :math:`(1 - p_y)^\gamma` alone is infinite. The target log-probabilities come
+    from one call of ``torch.nn.functional.cross_entropy`` with
+    ``reduction="none"`` (no one-hot tensor), and the focal factor is applied to
+    those ``N`` values only, so time and memory stay close to those of plain
+    cross-entropy.
 
     References
     ----------
@@ -159,25 +185,111 @@ def focal_loss(
     >>> torch.allclose(focal_loss(logits, target, gamma=0.0), F.cross_entropy(logits, target))
     True
     """
-    check_class_logits(logits, target, ignore_index=ignore_index)
-    check_not_empty(logits, "logits")
-    check_non_negative(gamma, "gamma")
-    check_reduction(reduction)
-    if alpha is not None:
-        check_class_weights(alpha, logits.shape[1], "alpha")
+    weight = _renamed_alpha(alpha, weight)
+    num_classes = check_class_logits_shape(logits, target)
+    _check_options(gamma, weight, ignore_index, reduction, num_classes)
+    target = target.long()  # what the cross-entropy kernel indexes with
 
+    deferred: list[Deferred] = []
+    if validate_args:
+        in_range = class_indices_hold(target, num_classes, ignore_index=ignore_index)
+        # An index out of range would make cross_entropy fail before the checks are
+        # read; skip it there, and let the deferred check report it.
+        target = torch.where(in_range.holds, target, ignore_index)
+        deferred.append(in_range)
+        if weight is not None:
+            deferred.append(class_weights_hold(weight))
+    # The fused kernel gives -log p_y without a one-hot tensor, and 0 at ignored
+    # positions without reading their logits.
+    log_p = -F.cross_entropy(logits, target, ignore_index=ignore_index, reduction="none")
+    if validate_args:
+        run_deferred(*deferred, target_log_probs_hold(log_p, logits))
+
+    loss = _FocalTerm.apply(log_p, float(gamma))  # 0 where log_p = 0, ignored included
     valid = target != ignore_index
-    safe_target = torch.where(valid, target, 0).long()
-    # The fused cross-entropy kernel gives -log p_y without a full-size one-hot or gather.
-    log_p = -F.cross_entropy(logits, safe_target, reduction="none")
-    check_target_log_probs(log_p, valid, logits)
+    if weight is not None:
+        class_weight = weight.to(device=logits.device, dtype=logits.dtype)
+        loss = loss * class_weight[torch.where(valid, target, 0)]
+    return reduce_loss(loss, reduction, count=valid.sum())
 
-    loss = torch.where(valid, _FocalTerm.apply(log_p, float(gamma)), 0.0)
-    if alpha is not None:
-        loss = loss * alpha.to(device=logits.device, dtype=logits.dtype)[safe_target]
-    if reduction == "none":
-        return loss
-    total = loss.sum()
-    if reduction == "sum":
-        return total
-    return total / valid.sum().clamp(min=1)
+
+def _check_options(
+    gamma: float,
+    weight: torch.Tensor | None,
+    ignore_index: int,
+    reduction: str,
+    num_classes: int | None = None,
+) -> None:
+    """The checks that read no tensor data: also run once by :class:`FocalLoss`."""
+    check_scalar(gamma, "gamma", min_val=0.0)
+    check_scalar(ignore_index, "ignore_index", integer=True)
+    check_reduction(reduction)
+    if weight is not None:
+        check_class_weights_shape(weight, num_classes)
+
+
+def _renamed_alpha(alpha: torch.Tensor | None, weight: torch.Tensor | None) -> torch.Tensor | None:
+    if alpha is None:
+        return weight
+    warnings.warn(
+        "`alpha` of focal_loss is renamed `weight`, as in F.cross_entropy; "
+        "`alpha` will be removed in the next release",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    if weight is not None:
+        raise ValueError("give `weight` or its deprecated name `alpha`, not both")
+    return alpha
+
+
+class FocalLoss(LossModule):
+    r"""Module form of :func:`focal_loss`.
+
+    Parameters
+    ----------
+    gamma : float, default 2.0
+        Focusing parameter :math:`\gamma \ge 0`.
+    weight : Tensor, optional
+        Length-``K`` class weights (finite, non-negative), kept as a buffer.
+    ignore_index : int, default -100
+        Target value to skip.
+    reduction : {"mean", "sum", "none"}, default "mean"
+    validate_args : bool, default True
+        Passed on to :func:`focal_loss`.
+    alpha : Tensor, optional
+        Deprecated name of ``weight``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> criterion = FocalLoss(gamma=2.0)
+    >>> criterion
+    FocalLoss(gamma=2.0, weight=None, ignore_index=-100, reduction='mean')
+    >>> criterion(torch.zeros(2, 3), torch.tensor([0, 1]))
+    tensor(0.4883)
+    """
+
+    function = staticmethod(focal_loss)
+    options = ("gamma", "weight", "ignore_index")
+    tensor_options = ("weight",)
+
+    def __init__(
+        self,
+        gamma: float = 2.0,
+        weight: torch.Tensor | None = None,
+        ignore_index: int = -100,
+        reduction: Reduction = "mean",
+        validate_args: bool = True,
+        alpha: torch.Tensor | None = None,
+    ) -> None:
+        weight = _renamed_alpha(alpha, weight)
+        _check_options(gamma, weight, ignore_index, reduction)
+        if weight is not None:
+            run_deferred(class_weights_hold(weight))
+        super().__init__(
+            gamma=gamma,
+            weight=weight,
+            ignore_index=ignore_index,
+            reduction=reduction,
+            validate_args=validate_args,
+        )

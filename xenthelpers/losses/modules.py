@@ -14,7 +14,6 @@ from torch import nn
 
 from .._reduction import DistillationReduction, Reduction
 from .._validation import (
-    check_class_weights,
     check_non_negative,
     check_positive,
     check_prior,
@@ -23,7 +22,6 @@ from .._validation import (
 )
 from .contrastive import info_nce
 from .distillation import DISTILLATION_REDUCTIONS, distillation_loss
-from .focal import focal_loss
 from .logit_adjustment import logit_adjusted_cross_entropy
 from .masked import masked_binary_cross_entropy
 from .sigmoid_focal import sigmoid_focal_loss
@@ -36,67 +34,6 @@ def _describe(values: torch.Tensor | None) -> str:
     if values.numel() <= 6:
         return "[" + ", ".join(f"{v:.4g}" for v in values.tolist()) + "]"
     return f"<{values.numel()} values>"
-
-
-class FocalLoss(nn.Module):
-    r"""Module form of :func:`~xenthelpers.losses.focal_loss`.
-
-    Parameters
-    ----------
-    gamma : float, default 2.0
-        Focusing parameter :math:`\gamma \ge 0`.
-    alpha : Tensor, optional
-        Length-``K`` class weights (finite, non-negative), kept as a buffer.
-    ignore_index : int, default -100
-        Target value to skip.
-    reduction : {"mean", "sum", "none"}, default "mean"
-
-    Examples
-    --------
-    >>> import torch
-    >>> criterion = FocalLoss(gamma=2.0)
-    >>> criterion
-    FocalLoss(gamma=2.0, alpha=None, ignore_index=-100, reduction='mean')
-    >>> criterion(torch.zeros(2, 3), torch.tensor([0, 1]))
-    tensor(0.4883)
-    """
-
-    alpha: torch.Tensor | None
-
-    def __init__(
-        self,
-        gamma: float = 2.0,
-        alpha: torch.Tensor | None = None,
-        ignore_index: int = -100,
-        reduction: Reduction = "mean",
-    ) -> None:
-        super().__init__()
-        check_non_negative(gamma, "gamma")
-        if alpha is not None:
-            check_class_weights(alpha, name="alpha")
-        check_reduction(reduction)
-        self.gamma = float(gamma)
-        self.ignore_index = ignore_index
-        self.reduction = reduction
-        self.register_buffer("alpha", alpha)
-
-    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Return ``focal_loss(logits, target, ...)`` with this module's options."""
-        return focal_loss(
-            logits,
-            target,
-            gamma=self.gamma,
-            alpha=self.alpha,
-            ignore_index=self.ignore_index,
-            reduction=self.reduction,
-        )
-
-    def extra_repr(self) -> str:
-        """The options, as shown by ``repr(module)``."""
-        return (
-            f"gamma={self.gamma}, alpha={_describe(self.alpha)}, "
-            f"ignore_index={self.ignore_index}, reduction={self.reduction!r}"
-        )
 
 
 class SigmoidFocalLoss(nn.Module):
