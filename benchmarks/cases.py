@@ -7,7 +7,12 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from benchmarks.harness import forward_backward, median_seconds, peak_bytes
+from benchmarks.harness import (
+    forward_backward,
+    interleaved_median_seconds,
+    median_seconds,
+    peak_bytes,
+)
 
 N, K, D = 4096, 1000, 128
 
@@ -57,7 +62,10 @@ def focal(device) -> list[Row]:
     kornia_fl = forward_backward(
         lambda a: kornia.losses.focal_loss(a, y, alpha=1.0, gamma=2.0, reduction="mean"), x
     )
-    t_ours, t_ce, t_kornia = (_time_ms(f, device) for f in (ours, ce, kornia_fl))
+    times = interleaved_median_seconds(
+        {"ours": ours, "ce": ce, "kornia": kornia_fl}, device=device, rounds=30
+    )
+    t_ours, t_ce, t_kornia = (1e3 * times[name] for name in ("ours", "ce", "kornia"))
     mib = 2.0**20
     m_ours, m_ce = peak_bytes(ours, device=device), peak_bytes(ce, device=device)
     rows = [
@@ -68,6 +76,30 @@ def focal(device) -> list[Row]:
         rows.append(Row("focal_loss peak memory", "F.cross_entropy", m_ours / mib, m_ce / mib,
                         1.5, unit="MiB"))
     return rows
+
+
+def validation(device) -> list[Row]:
+    """The fixed cost of a loss call, where it dominates: N = 256, K = 10.
+
+    ``focal_loss`` forward + backward against ``F.cross_entropy``, with its value
+    checks on (one host transfer per call) and off (``validate_args=False``).
+    """
+    from xenthelpers import focal_loss
+
+    x, y = _logits(device, 256, 10), _labels(device, n=256, k=10)
+    runs = {
+        "ce": forward_backward(lambda a: F.cross_entropy(a, y), x),
+        "checked": forward_backward(lambda a: focal_loss(a, y), x),
+        "unchecked": forward_backward(lambda a: focal_loss(a, y, validate_args=False), x),
+    }
+    times = interleaved_median_seconds(runs, device=device, rounds=2000)
+    us = {name: 1e6 * t for name, t in times.items()}
+    return [
+        Row("focal_loss fwd+bwd N=256 K=10, validate_args=True", "F.cross_entropy",
+            us["checked"], us["ce"], 2.0, unit="us"),
+        Row("focal_loss fwd+bwd N=256 K=10, validate_args=False", "F.cross_entropy",
+            us["unchecked"], us["ce"], 1.5, unit="us"),
+    ]
 
 
 def distillation(device) -> list[Row]:
@@ -199,4 +231,4 @@ def hierarchical(device) -> list[Row]:
     ]
 
 
-CASES = [focal, distillation, calibration, contrastive, crowds, hierarchical]
+CASES = [focal, validation, distillation, calibration, contrastive, crowds, hierarchical]

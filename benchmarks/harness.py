@@ -47,6 +47,33 @@ def median_seconds(
     return statistics.median(times)
 
 
+def interleaved_median_seconds(
+    fns: dict[str, Callable[[], object]],
+    *,
+    device: torch.device,
+    rounds: int = 200,
+    warmup: int = 5,
+) -> dict[str, float]:
+    """Median seconds of each function, calling them in turn ``rounds`` times.
+
+    Taking turns exposes every function to the same background load, so that the
+    ratio of two medians stays stable on a busy machine even when absolute times
+    drift.
+    """
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    _sync(device)
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            _sync(device)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def _status_kib(field: str) -> int:
     for line in STATUS.read_text().splitlines():
         if line.startswith(field + ":"):

@@ -375,18 +375,18 @@ def check_result_finite(values: torch.Tensor, **inputs: torch.Tensor) -> None:
     )
 
 
-def target_log_probs_hold(log_p: torch.Tensor, logits: torch.Tensor) -> Deferred:
-    """Deferred check of the target classes' log-probabilities ``log_p`` of ``logits``.
+def target_log_probs_hold(nll: torch.Tensor, logits: torch.Tensor) -> Deferred:
+    """Deferred check of ``nll``, the target classes' cross-entropies ``-log p`` of ``logits``.
 
-    ``log_p`` is zero at ignored positions (as ``F.cross_entropy`` with
-    ``ignore_index`` returns them), so an ignored row may hold anything. Elsewhere a
+    ``nll`` is zero at ignored positions (as ``F.cross_entropy`` with
+    ``ignore_index`` returns it), so an ignored row may hold anything. Elsewhere a
     NaN or ``+inf`` logit in the row, a row of ``-inf`` logits, or a ``-inf`` logit
-    for the target class makes ``log_p`` non-finite; ``-inf`` logits for other
+    for the target class makes ``nll`` non-finite; ``-inf`` logits for other
     classes are allowed (they mask classes out).
     """
 
     def explain() -> None:
-        bad = ~torch.isfinite(log_p)
+        bad = ~torch.isfinite(nll)
         rows = logits.movedim(1, -1)[bad]  # (bad positions, K)
         if bool(rows.isnan().any()):
             raise ValueError("`logits` contains NaN values at a position that is not ignored")
@@ -398,7 +398,7 @@ def target_log_probs_hold(log_p: torch.Tensor, logits: torch.Tensor) -> Deferred
             "`logits` is -inf for the target class of some position, so its loss is infinite"
         )
 
-    return Deferred(torch.isfinite(log_p), explain)
+    return Deferred(torch.isfinite(nll), explain)
 
 
 # --- Probability rows and their targets (the metrics) -------------------------
@@ -519,3 +519,36 @@ def check_float_dtype(dtype: torch.dtype | None) -> torch.dtype:
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise ValueError(f"`dtype` must be a floating-point torch.dtype, got {dtype!r}")
     return dtype
+
+
+# --- Ensembles: outputs with the members in the last dimension ----------------
+
+
+def check_members_last(tensor: torch.Tensor, num_members: int, name: str) -> None:
+    """Require a tensor whose last dimension holds ``num_members`` ensemble members."""
+    check_tensor(tensor, name)
+    if tensor.dim() < 1 or tensor.shape[-1] != num_members:
+        raise ValueError(
+            f"`{name}` must hold the {num_members} members in its last dimension, "
+            f"got shape {tuple(tensor.shape)}"
+        )
+
+
+def check_member_logits(logits: torch.Tensor, target: torch.Tensor) -> tuple[int, int]:
+    """Require logits ``(N, K, M)`` and class indices ``(N,)`` or ``(N, M)``; return ``K, M``.
+
+    The metadata part only: the class range is :func:`class_indices_hold`.
+    """
+    check_floating(logits, "logits")
+    if logits.dim() != 3 or 0 in logits.shape:
+        raise ValueError(
+            f"`logits` must have shape (N, K, M) with N, K, M >= 1, got {tuple(logits.shape)}"
+        )
+    check_index_dtype(target, "target")
+    num_examples, num_classes, num_members = logits.shape
+    if tuple(target.shape) not in ((num_examples,), (num_examples, num_members)):
+        raise ValueError(
+            f"`target` must have shape ({num_examples},) or ({num_examples}, {num_members}) "
+            f"to match `logits` of shape {tuple(logits.shape)}, got {tuple(target.shape)}"
+        )
+    return num_classes, num_members

@@ -192,13 +192,12 @@ def _exact_log_p_derivative(log_p, gamma):
 
 @pytest.mark.parametrize("gamma", [0.0, 0.1, 0.5, 1.0, 2.0])
 def test_focal_term_derivative_is_exact_up_to_p_equal_one(gamma):
-    log_p = torch.tensor(
-        [-30.0, -1.0, -1e-3, -1e-8, -1e-20, -1e-300, -5e-324, 0.0], dtype=torch.float64
-    ).requires_grad_()
-    _FocalTerm.apply(log_p, gamma).sum().backward()
-    expected = [_exact_log_p_derivative(v, gamma) for v in log_p.tolist()]
-    expected = torch.tensor(expected, dtype=torch.float64)
-    torch.testing.assert_close(log_p.grad, expected, rtol=1e-12, atol=0.0)
+    log_p = [-30.0, -1.0, -1e-3, -1e-8, -1e-20, -1e-300, -5e-324, 0.0]
+    nll = torch.tensor([-v for v in log_p], dtype=torch.float64).requires_grad_()
+    _FocalTerm.apply(nll, gamma).sum().backward()
+    # The term is a function of nll = -log p, so its derivative changes sign.
+    expected = torch.tensor([-_exact_log_p_derivative(v, gamma) for v in log_p], dtype=torch.float64)
+    torch.testing.assert_close(nll.grad, expected, rtol=1e-12, atol=0.0)
 
 
 def _exact_logit_gradient(margin, gamma, num_classes):

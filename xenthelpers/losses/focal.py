@@ -28,56 +28,53 @@ from ._module import LossModule
 
 
 class _FocalTerm(torch.autograd.Function):
-    r"""The element loss :math:`-(1 - p)^\gamma \log p` as a function of :math:`\ell = \log p`.
+    r"""The element loss :math:`(1 - p)^\gamma\, n` as a function of :math:`n = -\log p`.
 
-    Plain autograd multiplies :math:`\gamma (1 - p)^{\gamma - 1}`, which is infinite
-    at :math:`p = 1` when :math:`\gamma < 1`, by :math:`\ell = 0`, and returns NaN.
-    The backward uses the closed form of the derivative instead,
+    Plain autograd would multiply :math:`\gamma (1 - p)^{\gamma - 1}`, which is
+    infinite at :math:`p = 1` when :math:`\gamma < 1`, by :math:`n = 0`, and return
+    NaN. The backward uses a closed form of the derivative instead,
 
     .. math::
 
-        \frac{d}{d\ell}\bigl[-(1 - p)^\gamma \ell\bigr]
-        = -(1 - p)^\gamma \Bigl(1 + \gamma\, p\, \frac{\ell}{e^\ell - 1}\Bigr),
+        \frac{d}{dn}\bigl[(1 - p)^\gamma n\bigr]
+        = (1 - p)^\gamma \Bigl(1 + \gamma\, p\, \frac{n}{1 - p}\Bigr),
 
-    which is finite for every :math:`\ell \le 0` (the ratio tends to 1 as
-    :math:`\ell \to 0`). The derivative is evaluated once, in the forward pass;
-    a double backward (``create_graph=True``) evaluates it again with
-    differentiable operations.
+    which is finite for every :math:`n \ge 0` (the ratio tends to 1 as
+    :math:`p \to 1`). The derivative is evaluated once, in the forward pass, in a
+    handful of elementwise operations (the loss is often called on small batches,
+    where each operation's fixed cost dominates); a double backward
+    (``create_graph=True``) evaluates it again with differentiable operations.
     """
 
     @staticmethod
-    def forward(ctx: Any, log_p: torch.Tensor, gamma: float) -> torch.Tensor:
-        term, derivative = _focal_term_and_derivative(log_p, gamma)
+    def forward(ctx: Any, nll: torch.Tensor, gamma: float) -> torch.Tensor:
+        term, derivative = _focal_term_and_derivative(nll, gamma)
         ctx.gamma = gamma
-        ctx.save_for_backward(log_p, derivative)
+        ctx.save_for_backward(nll, derivative)
         return term
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
-        log_p, derivative = ctx.saved_tensors
+        nll, derivative = ctx.saved_tensors
         if torch.is_grad_enabled():
-            derivative = _focal_term_and_derivative(log_p, ctx.gamma)[1]
+            derivative = _focal_term_and_derivative(nll, ctx.gamma)[1]
         return grad * derivative, None
 
 
 def _focal_term_and_derivative(
-    log_p: torch.Tensor, gamma: float
+    nll: torch.Tensor, gamma: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    # A -inf log-probability (an infinite loss, reported by the checks) would
-    # otherwise meet p = 0 in the product p * log p below.
-    finite_log_p = log_p.clamp(min=torch.finfo(log_p.dtype).min)
-    p_minus_one = torch.expm1(finite_log_p)  # keeps the precision of 1 - p when p -> 1
-    modulation = (-p_minus_one).pow(gamma)
-    # log p / (p - 1) tends to 1 as p -> 1; at p = 1 exactly the clamp turns 0/0
-    # into 0, harmless because the ratio is then multiplied by gamma * 0**gamma = 0.
-    ratio = finite_log_p / p_minus_one.clamp(max=-_smallest_subnormal(log_p.dtype))
-    derivative = -modulation * (1 + gamma * finite_log_p.exp() * ratio)
-    return -modulation * log_p, derivative
-
-
-def _smallest_subnormal(dtype: torch.dtype) -> float:
-    info = torch.finfo(dtype)
-    return info.smallest_normal * info.eps
+    # An infinite loss (a -inf target logit, reported by the checks) would otherwise
+    # meet p = 0 in the product p * term / (1 - p) below.
+    info = torch.finfo(nll.dtype)
+    nll = nll.clamp(max=info.max)
+    one_minus_p = torch.expm1(-nll).neg()  # keeps the precision of 1 - p when p -> 1
+    modulation = one_minus_p.pow(gamma)
+    # n / (1 - p) tends to 1 as p -> 1; at p = 1 exactly the clamp turns 0/0 into 0,
+    # harmless because the ratio is then multiplied by (1 - p)^gamma p gamma = 0.
+    ratio = nll / one_minus_p.clamp(min=info.smallest_normal * info.eps)
+    derivative = torch.addcmul(modulation, modulation * (1 - one_minus_p), ratio, value=gamma)
+    return modulation * nll, derivative
 
 
 def focal_loss(
@@ -201,11 +198,11 @@ def focal_loss(
             deferred.append(class_weights_hold(weight))
     # The fused kernel gives -log p_y without a one-hot tensor, and 0 at ignored
     # positions without reading their logits.
-    log_p = -F.cross_entropy(logits, target, ignore_index=ignore_index, reduction="none")
+    nll = F.cross_entropy(logits, target, ignore_index=ignore_index, reduction="none")
     if validate_args:
-        run_deferred(*deferred, target_log_probs_hold(log_p, logits))
+        run_deferred(*deferred, target_log_probs_hold(nll, logits))
 
-    loss = _FocalTerm.apply(log_p, float(gamma))  # 0 where log_p = 0, ignored included
+    loss = _FocalTerm.apply(nll, float(gamma))  # 0 where nll = 0, ignored included
     valid = target != ignore_index
     if weight is not None:
         class_weight = weight.to(device=logits.device, dtype=logits.dtype)
