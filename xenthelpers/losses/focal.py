@@ -30,7 +30,7 @@ from ._module import LossModule
 class _FocalTerm(torch.autograd.Function):
     r"""The element loss :math:`(1 - p)^\gamma\, n` as a function of :math:`n = -\log p`.
 
-    Plain autograd would multiply :math:`\gamma (1 - p)^{\gamma - 1}`, which is
+    For :math:`0 < \gamma < 1`, plain autograd would multiply :math:`\gamma (1 - p)^{\gamma - 1}`, which is
     infinite at :math:`p = 1` when :math:`\gamma < 1`, by :math:`n = 0`, and return
     NaN. The backward uses a closed form of the derivative instead,
 
@@ -75,6 +75,20 @@ def _focal_term_and_derivative(
     ratio = nll / one_minus_p.clamp(min=info.smallest_normal * info.eps)
     derivative = torch.addcmul(modulation, modulation * (1 - one_minus_p), ratio, value=gamma)
     return modulation * nll, derivative
+
+
+def _focal_term(nll: torch.Tensor, gamma: float) -> torch.Tensor:
+    r""":math:`(1 - p)^\gamma\, n` with a gradient that is finite everywhere.
+
+    For :math:`\gamma = 0` it is :math:`n` itself and for :math:`\gamma \ge 1` plain
+    autograd differentiates it exactly; only :math:`0 < \gamma < 1` needs the closed
+    form of :class:`_FocalTerm`. The branch depends on ``gamma`` alone, never on data.
+    """
+    if gamma == 0:
+        return nll
+    if gamma >= 1:
+        return torch.expm1(-nll).neg().pow(gamma) * nll
+    return _FocalTerm.apply(nll, gamma)
 
 
 def focal_loss(
@@ -202,7 +216,7 @@ def focal_loss(
     if validate_args:
         run_deferred(*deferred, target_log_probs_hold(nll, logits))
 
-    loss = _FocalTerm.apply(nll, float(gamma))  # 0 where nll = 0, ignored included
+    loss = _focal_term(nll, float(gamma))  # 0 where nll = 0, ignored included
     valid = target != ignore_index
     if weight is not None:
         class_weight = weight.to(device=logits.device, dtype=logits.dtype)
