@@ -30,9 +30,9 @@ from ._module import LossModule
 class _FocalTerm(torch.autograd.Function):
     r"""The element loss :math:`(1 - p)^\gamma\, n` as a function of :math:`n = -\log p`.
 
-    For :math:`0 < \gamma < 1`, plain autograd would multiply :math:`\gamma (1 - p)^{\gamma - 1}`, which is
-    infinite at :math:`p = 1` when :math:`\gamma < 1`, by :math:`n = 0`, and return
-    NaN. The backward uses a closed form of the derivative instead,
+    For :math:`0 < \gamma < 1`, plain autograd would multiply
+    :math:`\gamma (1 - p)^{\gamma - 1}`, which is infinite at :math:`p = 1`, by
+    :math:`n = 0`, and return NaN. The backward uses a closed form of the derivative instead,
 
     .. math::
 
