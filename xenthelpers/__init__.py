@@ -18,6 +18,9 @@ Everything public is importable from the top level:
 from . import crowds, losses, metrics, targets, training
 from .crowds import *  # noqa: F403
 from .losses import *  # noqa: F403
+from .losses import ColumnSpec as ColumnSpec
+from .losses import MixedSchema as MixedSchema
+from .losses import Taxonomy as Taxonomy
 from .metrics import *  # noqa: F403
 from .targets import *  # noqa: F403
 from .training import *  # noqa: F403
@@ -27,6 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     *crowds.__all__,
     *losses.__all__,
+    *losses.DATA_STRUCTURES,
     *metrics.__all__,
     *targets.__all__,
     *training.__all__,

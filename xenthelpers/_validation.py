@@ -19,7 +19,7 @@ Two kinds of check live here:
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -49,7 +49,11 @@ def run_deferred(*checks: Deferred) -> None:
     """Read every deferred condition in one host transfer; explain the first failure."""
     if not checks:
         return
-    verdicts = torch.stack([check.holds.all() for check in checks]).tolist()
+    verdicts = [check.holds.all() for check in checks]
+    # Inputs may live on different devices (CPU class weights beside CUDA logits):
+    # gather the verdicts where the accelerator is, and read them back once.
+    device = next((v.device for v in verdicts if v.device.type != "cpu"), verdicts[0].device)
+    verdicts = torch.stack([v.to(device) for v in verdicts]).tolist()
     for verdict, check in zip(verdicts, checks, strict=True):
         if not verdict:
             check.explain()
@@ -333,13 +337,7 @@ def class_weights_hold(weights: torch.Tensor, name: str = "weight") -> Deferred:
 
 def check_prior(prior: torch.Tensor, num_classes: int | None = None, name: str = "prior") -> None:
     """Require a 1-D probability vector with strictly positive entries summing to one."""
-    check_floating(prior, name)
-    if prior.dim() != 1 or prior.numel() == 0:
-        raise ValueError(f"`{name}` must be a 1-D probability vector, got {tuple(prior.shape)}")
-    if num_classes is not None and prior.numel() != num_classes:
-        raise ValueError(
-            f"`{name}` must hold one probability per class ({num_classes}), got {prior.numel()}"
-        )
+    check_prior_shape(prior, num_classes, name)
     check_distribution(prior, name, positive=True)
 
 
@@ -466,21 +464,20 @@ def check_class_indices_shape(target: torch.Tensor, num_examples: int) -> None:
 # --- Crowd annotations in long format -----------------------------------------
 
 
-def check_annotation_columns(**columns: torch.Tensor) -> None:
-    """Require non-empty 1-D long columns of one length, on one device, with ids >= 0.
+def annotation_columns(**columns: object) -> list[torch.Tensor]:
+    """Return the columns as non-empty 1-D long tensors of one length, on one device.
 
-    The keyword names are the argument names used in the error messages; the
-    first column is the reference for length and device.
+    A tensor must already be 1-D of dtype ``torch.long`` and is returned as it is.
+    Anything else (a NumPy array, a pandas Series, a list) is read with
+    :func:`numpy.asarray` and must hold integers, of any width (pandas category codes
+    are ``int8``); it becomes a long tensor on the CPU. Metadata only: the ids are not
+    read (see :func:`ids_hold`). The keyword names are the argument names used in the
+    error messages; the first column is the reference for length and device.
     """
-    (first_name, first), *others = columns.items()
-    for name, column in columns.items():
-        check_tensor(column, name)
-        if column.dim() != 1 or column.dtype != torch.long:
-            raise ValueError(
-                f"`{name}` must be a 1-D tensor of dtype torch.long, "
-                f"got shape {tuple(column.shape)} and dtype {column.dtype}"
-            )
-    for name, column in others:
+    tensors = [_ids_tensor(column, name) for name, column in columns.items()]
+    names = list(columns)
+    first_name, first = names[0], tensors[0]
+    for name, column in zip(names[1:], tensors[1:], strict=True):
         if column.numel() != first.numel():
             raise ValueError(
                 f"`{name}` must have the same length as `{first_name}`, "
@@ -493,23 +490,89 @@ def check_annotation_columns(**columns: torch.Tensor) -> None:
             )
     if first.numel() == 0:
         raise ValueError(f"`{first_name}` must hold at least one annotation, got none")
-    for name, column in columns.items():
-        low = int(column.min())
-        if low < 0:
-            raise ValueError(f"`{name}` must hold non-negative ids, found {low}")
+    return tensors
 
 
-def resolve_count(count: int | None, ids: torch.Tensor, count_name: str, ids_name: str) -> int:
-    """Return ``count`` (default ``ids.max() + 1``) after checking that it exceeds every id."""
-    largest = int(ids.max())
-    if count is None:
-        return largest + 1
-    check_positive_int(count, count_name)
-    if largest >= count:
+def _ids_tensor(column: object, name: str) -> torch.Tensor:
+    """One column of :func:`annotation_columns` as a 1-D long tensor."""
+    if isinstance(column, torch.Tensor):
+        if column.dim() != 1 or column.dtype != torch.long:
+            raise ValueError(
+                f"`{name}` must be a 1-D tensor of dtype torch.long, "
+                f"got shape {tuple(column.shape)} and dtype {column.dtype}"
+            )
+        return column
+    import numpy as np
+
+    try:
+        array = np.asarray(column)
+    except (TypeError, ValueError) as error:  # ragged nested sequences, for example
         raise ValueError(
-            f"`{ids_name}` must hold ids smaller than `{count_name}` = {count}, found {largest}"
+            f"`{name}` must be a 1-D tensor or array of integer ids, got {type(column).__name__}"
+        ) from error
+    if array.dtype.kind not in "iu":
+        hint = (
+            " (encode names as integer ids first, e.g. with pandas.factorize)"
+            if array.dtype.kind in "OSU"
+            else ""
         )
-    return count
+        raise ValueError(f"`{name}` must hold integer ids, got dtype {array.dtype}{hint}")
+    if array.ndim != 1:
+        raise ValueError(f"`{name}` must be 1-D, got shape {array.shape}")
+    # astype copies: a writable, contiguous array that the tensor may own.
+    return torch.from_numpy(array.astype(np.int64))
+
+
+def resolve_counts(*columns: tuple[torch.Tensor, int | None, str, str]) -> list[int]:
+    """The count of each ``(ids, count, ids_name, count_name)``, default ``ids.max() + 1``.
+
+    A count given must be an integer >= 1 (a Python or NumPy integer). Default counts
+    read the largest ids back from the device, all in one transfer: they depend on the
+    data, so no ``validate_args=False`` can spare that read.
+    """
+    counts: list[int | None] = [
+        None if count is None else int(check_scalar(count, count_name, integer=True, min_val=1))
+        for _, count, _, count_name in columns
+    ]
+    missing = [i for i, count in enumerate(counts) if count is None]
+    if missing:
+        largest = torch.stack([columns[i][0].max() for i in missing]).tolist()
+        for i, value in zip(missing, largest, strict=True):
+            counts[i] = int(value) + 1
+    return [int(count) for count in counts if count is not None]
+
+
+def ids_hold(ids: torch.Tensor, count: int, ids_name: str, count_name: str) -> Deferred:
+    """Deferred check that every id lies in ``[0, count)``."""
+
+    def explain() -> None:
+        low, high = torch.stack(ids.aminmax()).tolist()
+        if low < 0:
+            raise ValueError(f"`{ids_name}` must hold non-negative ids, found {low}")
+        raise ValueError(
+            f"`{ids_name}` must hold ids smaller than `{count_name}` = {count}, found {high}"
+        )
+
+    return Deferred((ids >= 0) & (ids < count), explain)
+
+
+def initial_posteriors_hold(
+    init: object, num_tasks: int, num_classes: int, tasks: torch.Tensor
+) -> Deferred:
+    """Check the metadata of ``init``, ``(num_tasks, num_classes)`` on the device of
+    ``tasks``; return the deferred check that its rows are distributions."""
+    init = check_tensor(init, "init")
+    if init.shape != (num_tasks, num_classes):
+        raise ValueError(
+            f"`init` must have shape (num_tasks, num_classes) = ({num_tasks}, {num_classes}), "
+            f"got {tuple(init.shape)}"
+        )
+    check_floating(init, "init")
+    if init.device != tasks.device:
+        raise ValueError(
+            f"`init` must be on the same device as `tasks` ({tasks.device}), got {init.device}"
+        )
+    return distribution_holds(init, "init", dim=1)
 
 
 def check_float_dtype(dtype: torch.dtype | None) -> torch.dtype:
@@ -552,3 +615,191 @@ def check_member_logits(logits: torch.Tensor, target: torch.Tensor) -> tuple[int
             f"to match `logits` of shape {tuple(logits.shape)}, got {tuple(target.shape)}"
         )
     return num_classes, num_members
+
+
+# --- Metrics and target builders: value checks on any device --------------------
+
+
+def check_choice(value: object, name: str, choices: Sequence[str]) -> None:
+    """Require ``value`` to be one of the strings ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"`{name}` must be one of {tuple(choices)}, got {value!r}")
+
+
+def finite_holds(tensor: torch.Tensor, name: str) -> Deferred:
+    """The value part of :func:`check_finite`, deferred: no NaN and no infinity."""
+    values = tensor.detach()
+
+    def explain() -> None:
+        check_finite(values, name)
+
+    return Deferred(torch.isfinite(values), explain)
+
+
+def unit_interval_holds(probs: torch.Tensor, name: str) -> Deferred:
+    """Deferred check that every entry of ``probs`` is a probability in ``[0, 1]``."""
+    values = probs.detach()
+
+    def explain() -> None:
+        check_not_nan(values, name)
+        low, high = torch.stack(values.aminmax()).tolist()
+        raise ValueError(
+            f"`{name}` must hold probabilities in [0, 1], found values in [{low:.4g}, {high:.4g}]"
+        )
+
+    return Deferred((values >= 0) & (values <= 1), explain)  # False at NaN
+
+
+def non_negative_holds(tensor: torch.Tensor, name: str) -> Deferred:
+    """Deferred check of finite entries greater than or equal to zero."""
+    values = tensor.detach()
+
+    def explain() -> None:
+        check_finite(values, name)
+        raise ValueError(f"`{name}` must be >= 0, found {float(values.min()):.4g}")
+
+    return Deferred(torch.isfinite(values) & (values >= 0), explain)
+
+
+def scored_positions_hold(
+    target: torch.Tensor, ignore_index: int, name: str = "target"
+) -> Deferred:
+    """Deferred check that some position of ``target`` is not ``ignore_index``."""
+
+    def explain() -> None:
+        raise ValueError(
+            f"`{name}` has nothing to score: every position equals `ignore_index` = {ignore_index}"
+        )
+
+    return Deferred((target != ignore_index).any(), explain)
+
+
+# --- Hierarchical and mixed-type losses: value checks on any device --------------
+
+
+def result_finite_holds(
+    values: torch.Tensor,
+    inputs: Mapping[str, torch.Tensor | None],
+    *,
+    advice: str = "rescale the inputs",
+) -> Deferred:
+    """The deferred form of :func:`check_result_finite`: ``values`` must be finite.
+
+    ``inputs`` maps argument names to the tensors to blame, in order (``None``
+    entries are skipped); ``advice`` ends the message raised when they are all
+    finite and the loss overflowed nonetheless.
+    """
+
+    def explain() -> None:
+        for name, tensor in inputs.items():
+            if tensor is not None:
+                check_finite(tensor.detach(), name)
+        raise ValueError(
+            f"the loss overflowed to a non-finite value although every input is finite; {advice}"
+        )
+
+    return Deferred(torch.isfinite(values.detach()), explain)
+
+
+def level_codes_hold(
+    codes: torch.Tensor, num_levels: int, name: str, columns: Sequence[int]
+) -> Deferred:
+    """Deferred check of categorical level codes stored as floats: integers in ``[0, K)``.
+
+    ``codes`` has shape ``(N, G, ...)``: the ``G`` columns ``columns`` of ``name``,
+    all with ``num_levels`` levels. NaN fails the check.
+    """
+    values = codes.detach()
+    holds = (values == values.round()) & (values >= 0) & (values < num_levels)
+
+    def explain() -> None:
+        bad = (~holds).movedim(1, 0).reshape(len(columns), -1).any(dim=1)
+        column = columns[int(bad.int().argmax())]
+        raise ValueError(
+            f"`{name}` column {column} must hold integer level codes in [0, {num_levels}) "
+            "(NaN is not allowed)"
+        )
+
+    return Deferred(holds, explain)
+
+
+# --- Losses: sigmoid focal, masked BCE, distillation, InfoNCE, logit adjustment ---
+
+
+def check_prior_shape(
+    prior: torch.Tensor, num_classes: int | None = None, name: str = "prior"
+) -> None:
+    """The metadata part of :func:`check_prior`: a non-empty 1-D floating tensor of length ``K``.
+
+    Its values are checked by ``distribution_holds(prior, name, positive=True)``.
+    """
+    check_floating(prior, name)
+    if prior.dim() != 1 or prior.numel() == 0:
+        raise ValueError(f"`{name}` must be a 1-D probability vector, got {tuple(prior.shape)}")
+    if num_classes is not None and prior.numel() != num_classes:
+        raise ValueError(
+            f"`{name}` must hold one probability per class ({num_classes}), got {prior.numel()}"
+        )
+
+
+def check_2d(tensor: torch.Tensor, name: str, what: str = "(N, K)") -> None:
+    """Require a 2-D floating-point tensor; unlike :func:`check_matrix`, it may be empty."""
+    check_floating(tensor, name)
+    if tensor.dim() != 2:
+        raise ValueError(f"`{name}` must be a 2-D tensor {what}, got {tuple(tensor.shape)}")
+
+
+def check_flag(value: object, name: str) -> None:
+    """Require ``True`` or ``False`` (not a number, a string or a tensor)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"`{name}` must be True or False, got {value!r}")
+
+
+def not_nan_holds(tensor: torch.Tensor, name: str) -> Deferred:
+    """The value part of :func:`check_not_nan`, deferred: infinities are allowed."""
+    values = tensor.detach()
+
+    def explain() -> None:
+        raise ValueError(f"`{name}` contains NaN values")
+
+    return Deferred(~values.isnan(), explain)
+
+
+def check_mask_dtype(mask: torch.Tensor, name: str = "mask") -> None:
+    """Require a boolean or real-valued mask (the metadata part of :func:`mask_values_hold`)."""
+    check_tensor(mask, name)
+    if mask.is_complex():
+        raise ValueError(f"`{name}` must be boolean or hold only the values 0 and 1")
+
+
+def mask_values_hold(mask: torch.Tensor, name: str = "mask") -> Deferred:
+    """Deferred check that a numeric mask holds only 0 and 1 (a boolean one always does)."""
+    values = mask.detach()
+
+    def explain() -> None:
+        raise ValueError(f"`{name}` must be boolean or hold only the values 0 and 1")
+
+    if values.dtype == torch.bool:
+        return Deferred(torch.ones((), dtype=torch.bool, device=values.device), explain)
+    return Deferred((values == 0) | (values == 1), explain)  # False at NaN
+
+
+def observed_targets_hold(
+    target: torch.Tensor, observed: torch.Tensor, name: str = "target", mask_name: str = "mask"
+) -> Deferred:
+    """Deferred check of binary targets in ``[0, 1]`` where ``observed`` is true.
+
+    Unobserved entries may hold anything, NaN included (a common way to store a
+    missing label).
+    """
+    values = target.detach()
+
+    def explain() -> None:
+        seen = values[observed]
+        if bool(seen.isnan().any()):
+            raise ValueError(
+                f"`{name}` is NaN at an entry where `{mask_name}` is True (an observed label)"
+            )
+        raise ValueError(f"`{name}` must lie in [0, 1] where `{mask_name}` is True")
+
+    return Deferred(~observed | ((values >= 0) & (values <= 1)), explain)

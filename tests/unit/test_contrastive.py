@@ -131,7 +131,6 @@ def test_tiny_temperature_gives_finite_loss_and_gradient(dtype):
     [
         (torch.zeros(4), torch.zeros(4), {}, "queries"),
         (torch.zeros(2, 3, 4), torch.zeros(2, 3, 4), {}, "queries"),
-        (torch.zeros(0, 3), torch.zeros(0, 3), {}, "queries"),
         (torch.zeros(4, 3, dtype=torch.long), torch.zeros(4, 3), {}, "queries"),
         (torch.ones(4, 3), torch.ones(4), {}, "keys"),
         (torch.ones(4, 3), torch.ones(5, 3), {}, "keys"),
@@ -140,6 +139,9 @@ def test_tiny_temperature_gives_finite_loss_and_gradient(dtype):
         (torch.ones(4, 3), torch.ones(4, 3), {"temperature": 0.0}, "temperature"),
         (torch.ones(4, 3), torch.ones(4, 3), {"temperature": -0.1}, "temperature"),
         (torch.ones(4, 3), torch.ones(4, 3), {"reduction": "batchmean"}, "reduction"),
+        (torch.ones(4, 3), torch.ones(4, 3), {"temperature": True}, "temperature"),
+        (torch.ones(4, 3), torch.ones(4, 3), {"normalize": "yes"}, "normalize"),
+        (torch.ones(4, 3), torch.ones(4, 3), {"normalize": 1}, "normalize"),
         (torch.tensor([[math.nan, 1.0]]), torch.ones(1, 2), {}, "queries"),
         (torch.ones(1, 2), torch.tensor([[math.inf, 1.0]]), {}, "keys"),
     ],
@@ -153,3 +155,18 @@ def test_overflowing_dot_products_raise():
     huge = torch.full((2, 2), 1e20)
     with pytest.raises(ValueError, match="overflow"):
         info_nce(huge, huge, normalize=False)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_empty_batch_reduces_as_cross_entropy_does(reduction):
+    empty = torch.zeros(0, 3, dtype=torch.float64)
+    ours = info_nce(empty, empty, reduction=reduction)
+    theirs = F.cross_entropy(
+        torch.zeros(0, 0), torch.zeros(0, dtype=torch.long), reduction=reduction
+    )
+    torch.testing.assert_close(ours, theirs.double(), equal_nan=True)  # mean NaN, sum 0
+
+
+def test_overflow_passes_unchecked_without_validation():
+    huge = torch.full((2, 2), 1e20)
+    assert not torch.isfinite(info_nce(huge, huge, normalize=False, validate_args=False))

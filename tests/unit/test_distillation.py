@@ -150,7 +150,6 @@ def test_extreme_logits_give_finite_loss_and_gradient(dtype, temperature):
     [
         (torch.zeros(3), torch.zeros(3), {}, "student_logits"),
         (torch.zeros(2, 3, 4), torch.zeros(2, 3, 4), {}, "student_logits"),
-        (torch.zeros(0, 3), torch.zeros(0, 3), {}, "student_logits"),
         (torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, 3), {}, "student_logits"),
         (torch.zeros(2, 3), torch.zeros(2, 3, dtype=torch.long), {}, "teacher_logits"),
         (torch.zeros(2, 3), torch.zeros(2, 4), {}, "teacher_logits"),
@@ -159,6 +158,8 @@ def test_extreme_logits_give_finite_loss_and_gradient(dtype, temperature):
         (torch.zeros(2, 3), torch.zeros(2, 3), {"temperature": -1.0}, "temperature"),
         (torch.zeros(2, 3), torch.zeros(2, 3), {"temperature": math.inf}, "temperature"),
         (torch.zeros(2, 3), torch.zeros(2, 3), {"temperature": math.nan}, "temperature"),
+        (torch.zeros(2, 3), torch.zeros(2, 3), {"temperature": "4"}, "temperature"),
+        (torch.zeros(2, 3), torch.zeros(2, 3), {"temperature": True}, "temperature"),
         (torch.zeros(2, 3), torch.zeros(2, 3), {"reduction": "avg"}, "reduction"),
         (torch.tensor([[0.0, math.nan]]), torch.zeros(1, 2), {}, "student_logits"),
         (torch.zeros(1, 2), torch.tensor([[0.0, -math.inf]]), {}, "teacher_logits"),
@@ -168,3 +169,28 @@ def test_extreme_logits_give_finite_loss_and_gradient(dtype, temperature):
 def test_invalid_inputs_name_the_argument(student, teacher, kwargs, name):
     with pytest.raises(ValueError, match=name):
         distillation_loss(student, teacher, **kwargs)
+
+
+def test_batchmean_is_the_mean_of_the_per_example_losses():
+    student, teacher = _logits()
+    per_example = distillation_loss(student, teacher, reduction="none")
+    torch.testing.assert_close(distillation_loss(student, teacher), per_example.mean())
+    torch.testing.assert_close(
+        distillation_loss(student, teacher, reduction="mean"), per_example.sum() / student.numel()
+    )
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")
+@pytest.mark.parametrize("reduction", ["batchmean", "sum", "mean"])
+def test_empty_batch_reduces_as_kl_div_does(reduction):
+    empty = torch.zeros(0, 5, dtype=torch.float64, requires_grad=True)
+    ours = distillation_loss(empty, empty.detach(), reduction=reduction)
+    theirs = _torch_kl(empty, empty.detach(), 4.0, reduction)
+    torch.testing.assert_close(ours, theirs, equal_nan=True)  # NaN for the means, 0 for sum
+    assert distillation_loss(empty, empty.detach(), reduction="none").shape == (0,)
+
+
+def test_without_validation_non_finite_logits_are_not_checked():
+    student = torch.tensor([[0.0, math.nan]])
+    loss = distillation_loss(student, torch.zeros(1, 2), validate_args=False)
+    assert loss.isnan()

@@ -1,14 +1,20 @@
 """The Jensen-Shannon divergence."""
 
+import importlib
 import math
+import sys
 
+import mpmath
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
+from sklearn.datasets import load_iris
 
+import xenthelpers
+from tests.unit.host_reads import NEEDS_CUDA, cuda_synchronisations
 from xenthelpers import js_divergence
 
 LN2 = math.log(2)
@@ -76,6 +82,44 @@ def test_float32_input_gives_float32_output():
     assert js_divergence(p, q).dtype == torch.float32
 
 
+def _iris_pairs(dtype):
+    """Every pair of rows of the iris measurements, each row normalised to sum 1."""
+    rows = torch.tensor(load_iris().data, dtype=torch.float64)
+    rows = (rows / rows.sum(dim=1, keepdim=True)).to(dtype)
+    first, second = torch.triu_indices(len(rows), len(rows), offset=1)
+    return rows[first], rows[second]
+
+
+def test_float32_keeps_its_precision_for_close_distributions():
+    """Many iris rows are close (divergences down to 6e-7): the difference of two
+    logarithms would lose the digits they share, 3e-2 relative in float32."""
+    p, q = _iris_pairs(torch.float32)
+    expected = jensenshannon(p.double().numpy(), q.double().numpy(), axis=1) ** 2
+    ours = js_divergence(p, q).double().numpy()
+    # A few float32 roundings per term; the terms are non-negative, so no cancellation
+    # in their sum. SciPy renormalises the rows (off from 1 by about one rounding),
+    # which moves its float64 reference by far less than this.
+    eps = torch.finfo(torch.float32).eps
+    np.testing.assert_allclose(ours, expected, rtol=50 * eps, atol=1e-3 * eps)
+
+
+def test_float64_keeps_its_precision_for_close_distributions():
+    """Against the formula in 40 digits on the 50 closest iris pairs, where SciPy's own
+    float64 result (a difference of logarithms) is off by up to 1e-11 relative."""
+    p, q = _iris_pairs(torch.float64)
+    ours = js_divergence(p, q)
+    order = ours.argsort()
+    closest = order[ours[order] > 0][:50]
+    with mpmath.workdps(40):
+        for index in closest.tolist():
+            expected = 0
+            for a, b in zip(p[index].tolist(), q[index].tolist(), strict=True):
+                a, b = mpmath.mpf(a), mpmath.mpf(b)
+                m = (a + b) / 2
+                expected += (a * mpmath.log(a / m) + b * mpmath.log(b / m)) / 2
+            assert float(ours[index]) == pytest.approx(float(expected), rel=50 * 2.0**-52)
+
+
 # --- gradients --------------------------------------------------------------------------
 
 
@@ -126,8 +170,65 @@ def test_invalid_inputs_name_the_argument(p, q, kwargs, name):
         js_divergence(p, q, **kwargs)
 
 
+def test_dim_must_be_an_integer():
+    p = torch.tensor([[0.25, 0.75]])
+    for dim in (True, 1.0, "1"):
+        with pytest.raises(ValueError, match="dim"):
+            js_divergence(p, p, dim=dim)
+
+
 def test_checks_the_sum_along_dim():
     rows_sum_to_one = torch.tensor([[0.25, 0.75], [0.5, 0.5]])
     js_divergence(rows_sum_to_one, rows_sum_to_one, dim=1)
     with pytest.raises(ValueError, match="p"):
         js_divergence(rows_sum_to_one, rows_sum_to_one, dim=0)
+
+
+def test_without_validation_nothing_is_read_back():
+    p = torch.empty(3, 4, device="meta")
+    assert js_divergence(p, p, validate_args=False).shape == (3,)
+    off = torch.tensor([[0.5, 0.6]])
+    assert torch.isfinite(js_divergence(off, off, validate_args=False)).all()
+
+
+def test_compiles_to_one_graph_without_validation():
+    p = _distributions((4, 5), seed=6)
+    q = _distributions((4, 5), seed=7, zero_fraction=0.3)
+    compiled = torch.compile(
+        lambda a, b: js_divergence(a, b, validate_args=False), fullgraph=True, backend="eager"
+    )
+    torch.testing.assert_close(compiled(p, q), js_divergence(p, q), rtol=0, atol=0)
+
+
+@NEEDS_CUDA
+@pytest.mark.parametrize("validate_args, most", [(False, 0), (True, 1)])
+def test_host_synchronisations_per_call(validate_args, most):
+    p = _distributions((4, 5), seed=8).cuda()
+    q = _distributions((4, 5), seed=9).cuda()
+    reads = cuda_synchronisations(lambda: js_divergence(p, q, validate_args=validate_args))
+    assert reads <= most
+
+
+# --- where it lives ---------------------------------------------------------------------
+
+
+def test_is_a_metric_importable_from_the_top_level():
+    assert js_divergence is xenthelpers.metrics.js_divergence
+    assert "js_divergence" in xenthelpers.metrics.__all__
+    assert "js_divergence" not in xenthelpers.losses.__all__
+
+
+def test_the_old_losses_name_warns_and_is_the_metric():
+    with pytest.warns(DeprecationWarning, match="xenthelpers.metrics") as record:
+        from xenthelpers.losses import js_divergence as old
+    assert old is js_divergence
+    assert all(w.filename == __file__ for w in record)
+    with pytest.warns(DeprecationWarning, match="xenthelpers.metrics"):
+        assert xenthelpers.losses.js_divergence is js_divergence
+
+
+def test_the_old_module_warns_and_reexports_the_metric():
+    sys.modules.pop("xenthelpers.losses.divergence", None)
+    with pytest.warns(DeprecationWarning, match="xenthelpers.metrics"):
+        module = importlib.import_module("xenthelpers.losses.divergence")
+    assert module.js_divergence is js_divergence

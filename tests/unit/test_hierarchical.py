@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import pytest
 import torch
@@ -423,7 +424,13 @@ def test_module_matches_function_and_repr():
             criterion(logits, target),
             hierarchical_cross_entropy(logits, target, tax, reduction=reduction),
         )
-    assert "reduction='sum'" in repr(HierarchicalCrossEntropyLoss(tax, reduction="sum"))
+    assert repr(HierarchicalCrossEntropyLoss(tax, reduction="sum")) == (
+        "HierarchicalCrossEntropyLoss(taxonomy=Taxonomy(num_leaves=6, num_decisions=4, "
+        "num_logits=9, max_depth=3), reduction='sum')"
+    )
+    unchecked = HierarchicalCrossEntropyLoss(tax, validate_args=False)
+    torch.testing.assert_close(unchecked(logits, target),
+                               hierarchical_cross_entropy(logits, target, tax), rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -455,6 +462,70 @@ def test_layer_initialisation_and_repr():
     assert layer.weight.shape == (6, 16) and layer.bias is None
     assert float(layer.weight.detach().abs().max()) <= 1 / math.sqrt(16)
     assert repr(layer).startswith("HierarchicalSoftmax(in_features=16, Taxonomy(")
+
+
+# --------------------------------------------------------------------- conventions
+
+
+def test_empty_input_is_answered_as_cross_entropy_does():
+    tax = Taxonomy(IRREGULAR)
+    layer = HierarchicalSoftmax(4, tax)
+    logits, x = torch.zeros(0, tax.num_logits, 3), torch.zeros(0, 4)
+    target = torch.zeros(0, 3, dtype=torch.long)
+    for loss in (
+        lambda reduction: hierarchical_cross_entropy(logits, target, tax, reduction=reduction),
+        lambda reduction: layer.loss(x, target[:, 0], reduction=reduction),
+    ):
+        assert loss("mean").isnan() and loss("sum") == 0
+        assert loss("none").numel() == 0
+    assert leaf_log_probs(logits, tax).shape == (0, tax.num_leaves, 3)
+
+
+def test_layer_loss_and_leaf_log_probs_run_on_the_meta_device_without_validation():
+    tax = Taxonomy(IRREGULAR)
+    layer = HierarchicalSoftmax(4, tax, device="meta")
+    x = torch.empty(5, 4, device="meta", requires_grad=True)
+    target = torch.empty(5, dtype=torch.long, device="meta")
+    loss = layer.loss(x, target, validate_args=False)
+    assert loss.device.type == "meta" and loss.dim() == 0
+    loss.backward()
+    log_p = leaf_log_probs(torch.empty(5, tax.num_logits, device="meta"), tax, validate_args=False)
+    assert log_p.shape == (5, tax.num_leaves) and log_p.device.type == "meta"
+
+
+def test_layer_loss_and_leaf_log_probs_compile_to_one_graph_without_validation():
+    tax = Taxonomy(_random_parents(20, 6))
+    layer = HierarchicalSoftmax(4, tax, dtype=torch.float64)
+    x, target = torch.randn(7, 4, dtype=torch.float64), torch.randint(0, tax.num_leaves, (7,))
+
+    def both(x, target):
+        return (layer.loss(x, target, validate_args=False),
+                layer.leaf_log_probs(x, validate_args=False))
+
+    compiled = torch.compile(both, fullgraph=True, backend="eager")
+    for ours, expected in zip(compiled(x, target), both(x, target)):
+        torch.testing.assert_close(ours, expected, rtol=0, atol=0)
+    torch.testing.assert_close(layer.loss(x, target), both(x, target)[0], rtol=0, atol=0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("validate_args, most", [(False, 0), (True, 1)])
+def test_layer_loss_reads_the_device_at_most_once(validate_args, most):
+    tax = Taxonomy.complete((3, 4))
+    layer = HierarchicalSoftmax(8, tax, device="cuda")
+    x = torch.randn(16, 8, device="cuda")
+    target = torch.randint(0, tax.num_leaves, (16,), device="cuda")
+    layer.loss(x, target, validate_args=validate_args)  # warm-up: index tensors copied once
+    torch.cuda.synchronize()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            layer.loss(x, target, validate_args=validate_args)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    syncs = [w for w in record if "synchroniz" in str(w.message)]
+    assert len(syncs) <= most, [str(w.message) for w in syncs]
 
 
 # --------------------------------------------------------------------- validation
@@ -542,8 +613,6 @@ def test_invalid_logits():
         hierarchical_cross_entropy(torch.zeros(9), target, tax)
     with pytest.raises(ValueError, match="floating-point"):
         hierarchical_cross_entropy(torch.zeros(2, 9, dtype=torch.long), target, tax)
-    with pytest.raises(ValueError, match="must not be empty"):
-        hierarchical_cross_entropy(torch.zeros(0, 9), target[:0], tax)
     with pytest.raises(ValueError, match=r"`logits` must have shape \(N, 9\)"):
         leaf_log_probs(torch.zeros(2, 10), tax)
 
@@ -566,6 +635,8 @@ def test_invalid_target():
         hierarchical_cross_entropy(logits, torch.tensor([0, 1, 2]), tax)
     with pytest.raises(ValueError, match=r"\[0, 6\)"):
         hierarchical_cross_entropy(logits, torch.tensor([0, 6]), tax)
+    with pytest.raises(ValueError, match=r"\[0, 6\)"):  # not read as the last leaf
+        hierarchical_cross_entropy(logits, torch.tensor([0, -1]), tax)
     with pytest.raises(ValueError, match="integer class indices"):
         hierarchical_cross_entropy(logits, torch.tensor([0.0, 1.0]), tax)
     with pytest.raises(TypeError, match="`target`"):
@@ -595,8 +666,6 @@ def test_invalid_layer_arguments():
     layer = HierarchicalSoftmax(4, tax)
     with pytest.raises(ValueError, match=r"`input` must have shape \(N, 4\)"):
         layer(torch.zeros(3, 5))
-    with pytest.raises(ValueError, match="`input` must not be empty"):
-        layer.loss(torch.zeros(0, 4), torch.zeros(0, dtype=torch.long))
     with pytest.raises(ValueError, match=r"`target` must have shape \(3,\)"):
         layer.loss(torch.zeros(3, 4), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match=r"\[0, 6\)"):
@@ -605,6 +674,10 @@ def test_invalid_layer_arguments():
         layer.loss(torch.zeros(3, 4), torch.tensor([0, 1, 2]), reduction="avg")
     with pytest.raises(ValueError, match="`input`"):
         layer.loss(torch.full((3, 4), math.nan), torch.tensor([0, 1, 2]))
+    with torch.no_grad():
+        layer.weight[0, 0] = math.inf
+    with pytest.raises(ValueError, match="`weight`"):
+        layer.loss(torch.ones(3, 4), torch.tensor([0, 1, 2]))
 
 
 def test_index_tensors_are_cached_per_device():

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.devices import DEVICES
 from xenthelpers import adjust_logits, logit_adjusted_cross_entropy
 
 REDUCTIONS = ["mean", "sum", "none"]
@@ -138,11 +139,12 @@ def test_invalid_prior_is_rejected_by_both_functions(prior, name):
     [
         (torch.zeros(2, 4, dtype=torch.long), torch.zeros(2, dtype=torch.long), {}, "logits"),
         (torch.zeros(4), torch.zeros(1, dtype=torch.long), {}, "logits"),
-        (torch.zeros(0, 4), torch.zeros(0, dtype=torch.long), {}, "logits"),
         (torch.zeros(2, 4), torch.tensor([0, 4]), {}, "target"),
         (torch.zeros(2, 4), torch.zeros(2), {}, "target"),
         (torch.zeros(2, 4), torch.zeros(2, dtype=torch.long), {"tau": -1.0}, "tau"),
         (torch.zeros(2, 4), torch.zeros(2, dtype=torch.long), {"tau": math.inf}, "tau"),
+        (torch.zeros(2, 4), torch.zeros(2, dtype=torch.long), {"tau": "1"}, "tau"),
+        (torch.zeros(2, 4), torch.tensor([0, -100]), {}, "target"),
         (torch.zeros(2, 4), torch.zeros(2, dtype=torch.long), {"reduction": "avg"}, "reduction"),
         (torch.tensor([[0.0, math.nan, 0, 0]]), torch.zeros(1, dtype=torch.long), {}, "logits"),
     ],
@@ -165,3 +167,29 @@ def test_invalid_loss_inputs_name_the_argument(logits, target, kwargs, name):
 def test_invalid_adjust_logits_inputs_name_the_argument(logits, kwargs, name):
     with pytest.raises(ValueError, match=name):
         adjust_logits(logits, PRIOR, **kwargs)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_empty_batch_reduces_as_cross_entropy_does(reduction):
+    logits = torch.zeros(0, 4, dtype=torch.float64, requires_grad=True)
+    target = torch.zeros(0, dtype=torch.long)
+    ours = logit_adjusted_cross_entropy(logits, target, PRIOR, reduction=reduction)
+    theirs = F.cross_entropy(logits, target, reduction=reduction)
+    torch.testing.assert_close(ours, theirs, equal_nan=True)  # mean NaN, sum 0
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_prior_on_the_cpu_serves_logits_on_any_device(device):
+    logits, target = _batch()
+    loss = logit_adjusted_cross_entropy(logits.to(device), target.to(device), PRIOR)
+    torch.testing.assert_close(loss.cpu(), logit_adjusted_cross_entropy(logits, target, PRIOR))
+    torch.testing.assert_close(
+        adjust_logits(logits.to(device), PRIOR).cpu(), adjust_logits(logits, PRIOR)
+    )
+    with pytest.raises(ValueError, match="prior"):
+        logit_adjusted_cross_entropy(logits.to(device), target.to(device), 2 * PRIOR)
+
+
+def test_adjust_logits_without_validation_lets_nan_through():
+    logits = torch.tensor([[0.0, math.nan, 0.0, 0.0]], dtype=torch.float64)
+    assert adjust_logits(logits, PRIOR, validate_args=False)[0, 1].isnan()

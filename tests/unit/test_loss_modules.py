@@ -162,10 +162,10 @@ def test_the_old_name_of_focal_weight_still_works_with_a_warning():
 
 def _public_names_defined_in(package) -> set[str]:
     names = set()
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("_"):
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
+        if any(part.startswith("_") for part in info.name.split(".")):
             continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        module = importlib.import_module(info.name)
         names |= {
             name
             for name, value in vars(module).items()
@@ -178,5 +178,26 @@ def _public_names_defined_in(package) -> set[str]:
 
 def test_every_loss_is_exported_at_the_top_level():
     exported = set(xenthelpers.losses.__all__)
-    assert exported == _public_names_defined_in(xenthelpers.losses)
-    assert exported <= set(xenthelpers.__all__)
+    structures = set(xenthelpers.losses.DATA_STRUCTURES)  # not losses, exported apart
+    assert exported.isdisjoint(structures)
+    assert exported | structures == _public_names_defined_in(xenthelpers.losses)
+    assert exported | structures <= set(xenthelpers.__all__)
+
+
+def test_every_wrapper_lives_beside_its_function_and_passes_validate_args():
+    from xenthelpers.losses._module import LossModule
+
+    wrappers = [getattr(xenthelpers.losses, name) for name in xenthelpers.losses.__all__]
+    wrappers = [cls for cls in wrappers if inspect.isclass(cls) and issubclass(cls, LossModule)]
+    assert {cls.__name__ for cls in wrappers} >= {type(module).__name__ for module, _, _ in CASES}
+    for cls in wrappers:
+        assert cls.__module__ == cls.function.__module__, cls
+        assert "validate_args" in inspect.signature(cls).parameters, cls
+
+
+def test_a_module_without_validation_reads_nothing_back():
+    logits = torch.tensor([[0.0, math.nan]])
+    loss = SigmoidFocalLoss(validate_args=False)(logits, torch.zeros(1, 2))
+    assert loss.isnan()
+    with pytest.raises(ValueError, match="logits"):
+        SigmoidFocalLoss()(logits, torch.zeros(1, 2))

@@ -80,14 +80,21 @@ def test_gradient_is_exactly_zero_at_unobserved_entries():
     torch.testing.assert_close(logits.grad[mask], expected[mask])
 
 
-def test_nothing_observed_gives_zero_loss_and_zero_gradient():
-    logits = torch.randn(3, 2, requires_grad=True)
-    target = torch.full((3, 2), math.nan)
-    mask = torch.zeros(3, 2, dtype=torch.bool)
-    loss = masked_binary_cross_entropy(logits, target, mask)
-    assert loss.item() == 0.0
-    loss.backward()
-    assert torch.equal(logits.grad, torch.zeros_like(logits))
+@pytest.mark.parametrize("shape", [(3, 2), (0, 2)], ids=["nothing-observed", "empty"])
+def test_nothing_to_average_reduces_as_cross_entropy_does(shape):
+    """A mean over no observed label is 0/0 = NaN and a sum is 0, as for F.cross_entropy
+    when every target is ignored; the gradient is zero either way."""
+    logits = torch.randn(shape, requires_grad=True)
+    target = torch.full(shape, math.nan)
+    mask = torch.zeros(shape, dtype=torch.bool)
+    ignored = torch.full((shape[0],), -100)
+    for reduction in ("mean", "sum"):
+        loss = masked_binary_cross_entropy(logits, target, mask, reduction=reduction)
+        reference = F.cross_entropy(logits, ignored, reduction=reduction)
+        torch.testing.assert_close(loss, reference, equal_nan=True)
+        logits.grad = None
+        loss.backward()
+        assert torch.equal(logits.grad, torch.zeros_like(logits))
 
 
 def test_gradcheck():
@@ -124,10 +131,6 @@ def _call(logits=None, target=None, mask=None, **kwargs):
     "kwargs, name",
     [
         ({"logits": torch.zeros(2, 2, dtype=torch.long)}, "logits"),
-        (
-            {"logits": torch.zeros(0, 2), "target": torch.zeros(0, 2), "mask": torch.ones(0, 2)},
-            "logits",
-        ),
         ({"logits": torch.tensor([[0.0, math.nan], [0.0, 0.0]])}, "logits"),
         ({"target": torch.zeros(2, 2, dtype=torch.long)}, "target"),
         ({"target": torch.zeros(2, 3)}, "target"),
@@ -138,6 +141,7 @@ def _call(logits=None, target=None, mask=None, **kwargs):
         ({"mask": torch.tensor([[1, 2], [0, 1]])}, "mask"),
         ({"mask": torch.tensor([[1.0, 0.5], [0.0, 1.0]])}, "mask"),
         ({"mask": torch.tensor([[1.0, math.nan], [0.0, 1.0]])}, "mask"),
+        ({"mask": torch.ones(2, 2, dtype=torch.complex64)}, "mask"),
         ({"reduction": "batchmean"}, "reduction"),
     ],
 )
@@ -152,3 +156,10 @@ def test_nan_logits_at_an_unobserved_entry_still_raise():
     mask = torch.tensor([[True, False], [True, True]])
     with pytest.raises(ValueError, match="logits"):
         _call(logits=logits, mask=mask)
+
+
+def test_a_bad_mask_is_reported_before_the_targets_it_would_select():
+    mask = torch.tensor([[1.0, 2.0], [0.0, 1.0]])
+    target = torch.tensor([[0.0, 5.0], [0.0, 0.0]])
+    with pytest.raises(ValueError, match="mask"):
+        _call(target=target, mask=mask)

@@ -184,7 +184,57 @@ def test_module_returns_the_total():
         mixed_type_nll(outputs, target, SCHEMA, log_scale=log_scale,
                        weights={"continuous": 0.1}, reduction="sum").total,
     )
-    assert "MixedSchema" in repr(loss)
+    torch.testing.assert_close(loss(outputs, target, log_scale=log_scale),
+                               loss(outputs, target, log_scale))
+    assert repr(loss) == (
+        "MixedTypeNLLLoss(schema=MixedSchema(binary=2, continuous=2, categorical=3, "
+        "num_outputs=15), weights={'continuous': 0.1}, reduction='sum')"
+    )
+
+
+def test_empty_table_is_answered_as_cross_entropy_does():
+    outputs, target = _batch(rows=0, extra=(2,))
+    for reduction, expected in (("mean", math.nan), ("sum", 0.0)):
+        nll = mixed_type_nll(outputs, target, SCHEMA, reduction=reduction)
+        for value in nll:
+            torch.testing.assert_close(value, torch.tensor(expected, dtype=torch.float64),
+                                       equal_nan=True)
+    assert mixed_type_nll(outputs, target, SCHEMA, reduction="none").total.shape == (0, 2)
+
+
+def test_validation_changes_nothing_and_the_module_passes_it_on():
+    outputs, target = _batch(extra=(3,))
+    log_scale = torch.zeros(2, 1, dtype=torch.float64)
+    checked = mixed_type_nll(outputs, target, SCHEMA, log_scale=log_scale, reduction="none")
+    unchecked = mixed_type_nll(outputs, target, SCHEMA, log_scale=log_scale, reduction="none",
+                               validate_args=False)
+    for ours, expected in zip(unchecked, checked):
+        torch.testing.assert_close(ours, expected, rtol=0, atol=0)
+    module = MixedTypeNLLLoss(SCHEMA, validate_args=False)
+    assert module.validate_args is False
+    torch.testing.assert_close(module(outputs, target), mixed_type_nll(outputs, target, SCHEMA).total,
+                               rtol=0, atol=0)
+
+
+def test_module_runs_on_the_meta_device_and_compiles_without_validation():
+    outputs, target = _batch(extra=(2,))
+    log_scale = torch.zeros(2, 1, dtype=torch.float64, requires_grad=True)
+    loss = MixedTypeNLLLoss(SCHEMA, weights={"binary": 0.5}, validate_args=False)
+    on_meta = loss(outputs.to("meta").requires_grad_(), target.to("meta"), log_scale.to("meta"))
+    assert on_meta.device.type == "meta" and on_meta.dim() == 0
+    compiled = torch.compile(loss, fullgraph=True, backend="eager")
+    torch.testing.assert_close(compiled(outputs, target, log_scale),
+                               loss(outputs, target, log_scale), rtol=0, atol=0)
+
+
+def test_invalid_level_codes_are_reported_not_indexed():
+    outputs, target = _batch(rows=3)
+    target[1, 3] = 7.0  # column 3 has 5 levels: cross_entropy would fail on it
+    with pytest.raises(ValueError, match=r"column 3 must hold integer level codes in \[0, 5\)"):
+        mixed_type_nll(outputs, target, SCHEMA)
+    target[1, 3], target[2, 6] = 1.0, -1.0
+    with pytest.raises(ValueError, match=r"column 6 must hold integer level codes in \[0, 3\)"):
+        mixed_type_nll(outputs, target, SCHEMA)
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -169,13 +169,15 @@ def test_extreme_logits_give_finite_loss_and_gradient(dtype, gamma):
     "logits, target, kwargs, name",
     [
         (torch.zeros(3, dtype=torch.long), torch.zeros(3), {}, "logits"),
-        (torch.zeros(0), torch.zeros(0), {}, "logits"),
         (torch.zeros(3), torch.zeros(3, dtype=torch.long), {}, "target"),
         (torch.zeros(3), torch.zeros(4), {}, "target"),
         (torch.zeros(3), torch.tensor([0.0, 1.5, 1.0]), {}, "target"),
         (torch.zeros(3), torch.tensor([0.0, -0.5, 1.0]), {}, "target"),
         (torch.zeros(3), torch.tensor([0.0, math.nan, 1.0]), {}, "target"),
         (torch.zeros(3), torch.zeros(3), {"gamma": -1.0}, "gamma"),
+        (torch.zeros(3), torch.zeros(3), {"gamma": math.inf}, "gamma"),
+        (torch.zeros(3), torch.zeros(3), {"gamma": True}, "gamma"),
+        (torch.zeros(3), torch.zeros(3), {"alpha": "0.25"}, "alpha"),
         (torch.zeros(3), torch.zeros(3), {"alpha": 1.5}, "alpha"),
         (torch.zeros(3), torch.zeros(3), {"alpha": -0.1}, "alpha"),
         (torch.zeros(3), torch.zeros(3), {"alpha": math.nan}, "alpha"),
@@ -187,3 +189,21 @@ def test_extreme_logits_give_finite_loss_and_gradient(dtype, gamma):
 def test_invalid_inputs_name_the_argument(logits, target, kwargs, name):
     with pytest.raises(ValueError, match=name):
         sigmoid_focal_loss(logits, target, **kwargs)
+
+
+def test_empty_input_reduces_as_binary_cross_entropy_does():
+    logits = torch.zeros(0, 3, requires_grad=True)
+    target = torch.zeros(0, 3)
+    for reduction in REDUCTIONS:
+        ours = sigmoid_focal_loss(logits, target, reduction=reduction)
+        theirs = F.binary_cross_entropy_with_logits(logits, target, reduction=reduction)
+        torch.testing.assert_close(ours, theirs, equal_nan=True)  # mean NaN, sum 0
+    sigmoid_focal_loss(logits, target, reduction="sum").backward()
+    assert logits.grad.shape == (0, 3)
+
+
+def test_without_validation_bad_values_pass_through_unchecked():
+    logits = torch.tensor([0.0, math.nan, 1.0])
+    target = torch.tensor([0.0, 1.0, 1.0])
+    loss = sigmoid_focal_loss(logits, target, reduction="none", validate_args=False)
+    assert loss[1].isnan() and torch.isfinite(loss[[0, 2]]).all()

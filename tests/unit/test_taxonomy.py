@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from xenthelpers.data.synthetic import GaussianClasses
+from xenthelpers.data.gaussian_classes import GaussianClasses
 from xenthelpers.data.taxonomy import TaxonomyClasses, make_taxonomy_classes
 from xenthelpers.losses.hierarchical import Taxonomy
 

@@ -6,7 +6,15 @@ import torch
 import torch.nn.functional as F
 
 from .._reduction import Reduction, reduce_loss
-from .._validation import check_matrix, check_positive, check_reduction, check_result_finite
+from .._validation import (
+    check_2d,
+    check_flag,
+    check_reduction,
+    check_scalar,
+    result_finite_holds,
+    run_deferred,
+)
+from ._module import LossModule
 
 
 def info_nce(
@@ -16,6 +24,7 @@ def info_nce(
     temperature: float = 0.1,
     normalize: bool = True,
     reduction: Reduction = "mean",
+    validate_args: bool = True,
 ) -> torch.Tensor:
     r"""InfoNCE loss with in-batch negatives.
 
@@ -47,7 +56,15 @@ def info_nce(
         Scale the rows to unit length first (cosine similarity). A zero row
         stays zero (``torch.nn.functional.normalize``).
     reduction : {"mean", "sum", "none"}, default "mean"
-        ``"none"`` returns the loss of each query, shape ``(N,)``.
+        ``"none"`` returns the loss of each query, shape ``(N,)``; ``"sum"``
+        adds them up; ``"mean"`` averages them (NaN for an empty batch, as for
+        ``torch.nn.functional.cross_entropy``).
+    validate_args : bool, default True
+        Check that the loss of every query is finite (which rules out NaN and
+        infinite embeddings, and reports an overflow), reading it back from the
+        device once. ``False`` skips this check: the call then never
+        synchronises with an accelerator and ``torch.compile`` traces it without
+        a graph break. Shapes, dtypes and options are always checked.
 
     Returns
     -------
@@ -59,7 +76,8 @@ def info_nce(
     With ``normalize=True`` and temperature :math:`\tau`, the logits lie in
     :math:`[-1/\tau, 1/\tau]`, so every loss is at most
     :math:`2/\tau + \log N`. With ``normalize=False`` large embeddings may
-    overflow; a non-finite loss raises a ``ValueError``.
+    overflow; a non-finite loss raises a ``ValueError`` (unless ``validate_args``
+    is false).
 
     References
     ----------
@@ -75,8 +93,8 @@ def info_nce(
     >>> info_nce(queries, queries.flip(0), temperature=1.0, reduction="none")
     tensor([1.3133, 1.3133])
     """
-    check_matrix(queries, "queries", "(N, d)")
-    check_matrix(keys, "keys", "(N, d)")
+    check_2d(queries, "queries", "(N, d)")
+    check_2d(keys, "keys", "(N, d)")
     if keys.shape != queries.shape:
         raise ValueError(
             f"`keys` must have the shape of `queries` {tuple(queries.shape)} (one positive "
@@ -86,9 +104,9 @@ def info_nce(
         raise ValueError(
             f"`keys` must have the dtype of `queries` ({queries.dtype}), got {keys.dtype}"
         )
-    check_positive(temperature, "temperature")
-    check_reduction(reduction)
+    _check_options(temperature, normalize, reduction)
 
+    inputs = {"queries": queries, "keys": keys}
     if normalize:
         queries = F.normalize(queries, dim=1)
         keys = F.normalize(keys, dim=1)
@@ -96,5 +114,62 @@ def info_nce(
     logits = (queries / temperature) @ keys.T
     positives = torch.arange(logits.shape[0], device=logits.device)
     loss = F.cross_entropy(logits, positives, reduction="none")
-    check_result_finite(loss, queries=queries, keys=keys)
+    if validate_args:
+        run_deferred(result_finite_holds(loss, inputs))
     return reduce_loss(loss, reduction)
+
+
+def _check_options(temperature: float, normalize: bool, reduction: str) -> None:
+    """The option checks, which read no tensor data: also run once by the module form."""
+    check_scalar(
+        temperature,
+        "temperature",
+        min_val=0.0,
+        max_val=float("inf"),
+        include_min=False,
+        include_max=False,
+    )
+    check_flag(normalize, "normalize")
+    check_reduction(reduction)
+
+
+class InfoNCELoss(LossModule):
+    r"""Module form of :func:`info_nce`.
+
+    Parameters
+    ----------
+    temperature : float, default 0.1
+        Temperature :math:`\tau > 0` dividing the similarities.
+    normalize : bool, default True
+        Use cosine similarities (``False``: dot products).
+    reduction : {"mean", "sum", "none"}, default "mean"
+    validate_args : bool, default True
+        Passed on to :func:`info_nce`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> criterion = InfoNCELoss(temperature=1.0)
+    >>> criterion
+    InfoNCELoss(temperature=1.0, normalize=True, reduction='mean')
+    >>> criterion(torch.eye(2), torch.eye(2))
+    tensor(0.3133)
+    """
+
+    function = staticmethod(info_nce)
+    options = ("temperature", "normalize")
+
+    def __init__(
+        self,
+        temperature: float = 0.1,
+        normalize: bool = True,
+        reduction: Reduction = "mean",
+        validate_args: bool = True,
+    ) -> None:
+        _check_options(temperature, normalize, reduction)
+        super().__init__(
+            temperature=float(temperature),
+            normalize=normalize,
+            reduction=reduction,
+            validate_args=validate_args,
+        )

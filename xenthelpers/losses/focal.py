@@ -88,7 +88,8 @@ def _focal_term(nll: torch.Tensor, gamma: float) -> torch.Tensor:
         return nll
     if gamma >= 1:
         return torch.expm1(-nll).neg().pow(gamma) * nll
-    return _FocalTerm.apply(nll, gamma)
+    term: torch.Tensor = _FocalTerm.apply(nll, gamma)
+    return term
 
 
 def focal_loss(

@@ -5,14 +5,19 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .._reduction import Reduction
+from .._reduction import Reduction, reduce_loss
 from .._validation import (
+    Deferred,
     check_floating,
-    check_not_empty,
+    check_mask_dtype,
     check_reduction,
-    check_result_finite,
     check_same_shape,
+    mask_values_hold,
+    observed_targets_hold,
+    result_finite_holds,
+    run_deferred,
 )
+from ._module import LossModule
 
 
 def masked_binary_cross_entropy(
@@ -21,6 +26,7 @@ def masked_binary_cross_entropy(
     mask: torch.Tensor,
     *,
     reduction: Reduction = "mean",
+    validate_args: bool = True,
 ) -> torch.Tensor:
     r"""Binary cross-entropy with logits, counted only where a label was observed.
 
@@ -51,14 +57,29 @@ def masked_binary_cross_entropy(
         Same shape; ``True`` (or 1) where the label is observed. Boolean, or
         numeric with values 0 and 1 only.
     reduction : {"mean", "sum", "none"}, default "mean"
-        ``"mean"`` divides the sum by the number of observed entries (and
-        returns 0 if there are none); ``"none"`` returns the element losses,
-        with zeros at unobserved entries.
+        ``"none"`` returns the element losses, with zeros at unobserved
+        entries; ``"sum"`` adds them up; ``"mean"`` divides that sum by the
+        number of observed entries (NaN if there are none, as
+        ``torch.nn.functional.cross_entropy`` gives when every target is
+        ignored).
+    validate_args : bool, default True
+        Check the values of the inputs (``mask`` holding only 0 and 1, observed
+        targets in ``[0, 1]``, a finite loss everywhere), reading them back from
+        the device once. ``False`` skips these checks: the call then never
+        synchronises with an accelerator and ``torch.compile`` traces it without
+        a graph break. Shapes, dtypes and options are always checked.
 
     Returns
     -------
     Tensor
         A scalar, or the element losses for ``reduction="none"``.
+
+    Notes
+    -----
+    ``"mean"`` is ``reduction="none"`` followed by a mean over the entries
+    that count, the observed ones: an unobserved entry is neither a loss nor
+    a zero to average in. Logits must be finite also where the label is
+    missing: a NaN there would reach the gradient, and raises.
 
     Examples
     --------
@@ -73,39 +94,49 @@ def masked_binary_cross_entropy(
     tensor(0.6931)
     """
     check_floating(logits, "logits")
-    check_not_empty(logits, "logits")
     check_floating(target, "target")
     check_same_shape(logits, target, "logits", "target")
     check_same_shape(logits, mask, "logits", "mask")
-    observed = _as_bool_mask(mask)
-    _check_observed_targets(target, observed)
+    check_mask_dtype(mask)
     check_reduction(reduction)
+    observed = mask if mask.dtype == torch.bool else mask != 0
+    deferred: list[Deferred] = []
+    if validate_args:
+        deferred += [mask_values_hold(mask), observed_targets_hold(target, observed)]
 
     # Unobserved targets (possibly NaN) are replaced before they reach the
     # loss, so that neither the value nor the gradient can pick them up.
     safe_target = torch.where(observed, target, 0.0)
     loss = F.binary_cross_entropy_with_logits(logits, safe_target, reduction="none")
-    check_result_finite(loss, logits=logits)
+    if validate_args:
+        # Before masking: a NaN logit at an unobserved entry would reach the gradient.
+        run_deferred(*deferred, result_finite_holds(loss, {"logits": logits}))
     loss = torch.where(observed, loss, 0.0)
-    if reduction == "none":
-        return loss
-    total = loss.sum()
-    if reduction == "sum":
-        return total
-    return total / observed.sum().clamp(min=1)
+    return reduce_loss(loss, reduction, count=observed.sum())
 
 
-def _as_bool_mask(mask: torch.Tensor) -> torch.Tensor:
-    if mask.dtype == torch.bool:
-        return mask
-    if mask.is_complex() or bool(((mask != 0) & (mask != 1)).any()):
-        raise ValueError("`mask` must be boolean or hold only the values 0 and 1")
-    return mask != 0
+class MaskedBCEWithLogitsLoss(LossModule):
+    r"""Module form of :func:`masked_binary_cross_entropy`.
 
+    Parameters
+    ----------
+    reduction : {"mean", "sum", "none"}, default "mean"
+    validate_args : bool, default True
+        Passed on to :func:`masked_binary_cross_entropy`.
 
-def _check_observed_targets(target: torch.Tensor, observed: torch.Tensor) -> None:
-    values = target.detach()[observed]
-    if bool(torch.isnan(values).any()):
-        raise ValueError("`target` is NaN at an entry where `mask` is True (an observed label)")
-    if bool(((values < 0) | (values > 1)).any()):
-        raise ValueError("`target` must lie in [0, 1] where `mask` is True")
+    Examples
+    --------
+    >>> import torch
+    >>> criterion = MaskedBCEWithLogitsLoss()
+    >>> criterion
+    MaskedBCEWithLogitsLoss(reduction='mean')
+    >>> target = torch.tensor([1.0, float("nan")])
+    >>> criterion(torch.zeros(2), target, torch.tensor([True, False]))
+    tensor(0.6931)
+    """
+
+    function = staticmethod(masked_binary_cross_entropy)
+
+    def __init__(self, reduction: Reduction = "mean", validate_args: bool = True) -> None:
+        check_reduction(reduction)
+        super().__init__(reduction=reduction, validate_args=validate_args)

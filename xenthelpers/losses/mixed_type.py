@@ -14,15 +14,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from .._reduction import Reduction
-from .._validation import check_finite, check_floating, check_reduction
+from .._reduction import Reduction, reduce_loss
+from .._validation import (
+    Deferred,
+    check_floating,
+    check_reduction,
+    finite_holds,
+    level_codes_hold,
+    result_finite_holds,
+    run_deferred,
+    unit_interval_holds,
+)
+from ._module import LossModule
 
 #: The column types, in the order the per-type terms are reported.
 KINDS = ("binary", "continuous", "categorical")
@@ -171,6 +180,7 @@ class MixedSchema:
             for start, column in zip(starts, columns, strict=True)
         )
         self.num_outputs: int = stop
+        self._cache = {torch.device("cpu"): _layout_of(self)}
 
     @property
     def num_columns(self) -> int:
@@ -240,6 +250,13 @@ class MixedSchema:
             values.append(piece)
         return torch.cat(values, dim=1)
 
+    def _layout(self, device: torch.device | str) -> _Layout:
+        """The index tensors of the column layout on ``device``, copied once and cached."""
+        device = torch.device(device)
+        if device not in self._cache:
+            self._cache[device] = self._cache[torch.device("cpu")].to(device)
+        return self._cache[device]
+
     def __len__(self) -> int:
         return self.num_columns
 
@@ -288,6 +305,7 @@ def mixed_type_nll(
     log_scale: torch.Tensor | None = None,
     weights: Mapping[str, float] | None = None,
     reduction: Reduction = "mean",
+    validate_args: bool = True,
 ) -> MixedTypeNLL:
     r"""Negative log-likelihood of mixed-type rows under a factorised model.
 
@@ -341,7 +359,16 @@ def mixed_type_nll(
         and >= 0; a missing key means 1.
     reduction : {"mean", "sum", "none"}, default "mean"
         How the per-row values are combined: averaged over rows (and trailing
-        dimensions), summed, or returned with shape ``(N, *)``.
+        dimensions), summed, or returned with shape ``(N, *)``. With no row,
+        ``"mean"`` is NaN and ``"sum"`` is 0, as for
+        ``torch.nn.functional.cross_entropy``.
+    validate_args : bool, default True
+        Check the values of the inputs (binary values in ``[0, 1]``, finite
+        continuous values, integer level codes in range, a finite loss),
+        reading them back from the device once. ``False`` skips these checks:
+        the call then never synchronises with an accelerator and
+        ``torch.compile`` traces it without a graph break. Shapes, dtypes and
+        options are always checked.
 
     Returns
     -------
@@ -361,40 +388,71 @@ def mixed_type_nll(
     >>> mixed_type_nll(outputs, target, schema, weights={"continuous": 0.0}).total
     tensor(1.7918)
     """
-    if not isinstance(schema, MixedSchema):
-        raise ValueError(f"`schema` must be a MixedSchema, got {type(schema).__name__}")
-    _check_outputs(outputs, schema)
-    _check_target(target, schema)
-    expected = (outputs.shape[0], schema.num_columns, *outputs.shape[2:])
-    if tuple(target.shape) != expected:
-        raise ValueError(
-            f"`target` must have shape {expected} to match `outputs` of shape "
-            f"{tuple(outputs.shape)}, got {tuple(target.shape)}"
-        )
+    _check_shapes(outputs, target, schema, log_scale)
     type_weights = _check_weights(weights)
     check_reduction(reduction)
+    layout = schema._layout(outputs.device)
+    binary = target.index_select(1, layout.binary_columns)
+    continuous = target.index_select(1, layout.continuous_columns)
+    codes = [target.index_select(1, group.columns) for group in layout.categorical]
+    deferred: list[Deferred] = []
+    if validate_args:
+        deferred, code_checks = _table_values_hold(binary, continuous, codes, layout)
+        # A level code out of range would make cross_entropy fail before the checks
+        # are read: it is replaced by 0 there, and the deferred check reports it.
+        codes = [
+            torch.where(check.holds, code, 0.0)
+            for code, check in zip(codes, code_checks, strict=True)
+        ]
+        deferred += code_checks
     terms = {
-        "binary": _binary_nll(outputs, target, schema),
-        "continuous": _gaussian_nll(outputs, target, schema, log_scale),
-        "categorical": _categorical_nll(outputs, target, schema),
+        "binary": _binary_nll(outputs, binary, layout),
+        "continuous": _gaussian_nll(outputs, continuous, layout, log_scale),
+        "categorical": _categorical_nll(outputs, codes, layout),
     }
     total = sum((type_weights[kind] * terms[kind] for kind in KINDS), start=_zeros(outputs))
-    if not bool(torch.isfinite(total).all()):
-        _explain_non_finite(outputs, log_scale)
+    if validate_args:
+        blame = {"outputs": outputs, "log_scale": log_scale}
+        run_deferred(*deferred, result_finite_holds(total, blame, advice=_OVERFLOW_ADVICE))
     values = [total, *(terms[kind] for kind in KINDS)]
-    if reduction == "sum":
-        values = [v.sum() for v in values]
-    elif reduction == "mean":
-        values = [v.mean() for v in values]
-    return MixedTypeNLL(*values)
+    return MixedTypeNLL(*(reduce_loss(value, reduction) for value in values))
 
 
-class MixedTypeNLLLoss(nn.Module):
+_OVERFLOW_ADVICE = (
+    "a continuous residual divided by its scale is too large for the dtype "
+    "(use float64 or a larger scale)"
+)
+
+
+def _total_nll(
+    outputs: torch.Tensor,
+    target: torch.Tensor,
+    log_scale: torch.Tensor | None = None,
+    *,
+    schema: MixedSchema,
+    weights: Mapping[str, float],
+    reduction: Reduction,
+    validate_args: bool,
+) -> torch.Tensor:
+    """``mixed_type_nll(...).total``, with ``log_scale`` as a third input."""
+    return mixed_type_nll(
+        outputs,
+        target,
+        schema,
+        log_scale=log_scale,
+        weights=weights,
+        reduction=reduction,
+        validate_args=validate_args,
+    ).total
+
+
+class MixedTypeNLLLoss(LossModule):
     """Module form of :func:`mixed_type_nll` that returns only the total.
 
     ``MixedTypeNLLLoss(schema)(outputs, target)`` equals
     ``mixed_type_nll(outputs, target, schema).total``, which makes it usable
-    wherever a loss ``loss_fn(outputs, target)`` is expected.
+    wherever a loss ``loss_fn(outputs, target)`` is expected; a learned
+    ``log_scale`` is passed as a third input.
 
     Parameters
     ----------
@@ -403,14 +461,22 @@ class MixedTypeNLLLoss(nn.Module):
     weights : mapping, optional
         Weights of the per-type terms, as in :func:`mixed_type_nll`.
     reduction : {"mean", "sum", "none"}, default "mean"
+    validate_args : bool, default True
+        Passed on to :func:`mixed_type_nll`.
 
     Examples
     --------
     >>> schema = MixedSchema([ColumnSpec.binary(), ColumnSpec.categorical(2)])
     >>> loss = MixedTypeNLLLoss(schema, weights={"binary": 0.5})
+    >>> loss  # doctest: +NORMALIZE_WHITESPACE
+    MixedTypeNLLLoss(schema=MixedSchema(binary=1, continuous=0, categorical=1,
+                     num_outputs=3), weights={'binary': 0.5}, reduction='mean')
     >>> loss(torch.zeros(4, 3), torch.tensor([[0.0, 1.0]] * 4))
     tensor(1.0397)
     """
+
+    function = staticmethod(_total_nll)
+    options = ("schema", "weights")
 
     def __init__(
         self,
@@ -418,34 +484,92 @@ class MixedTypeNLLLoss(nn.Module):
         *,
         weights: Mapping[str, float] | None = None,
         reduction: Reduction = "mean",
+        validate_args: bool = True,
     ) -> None:
-        super().__init__()
-        if not isinstance(schema, MixedSchema):
-            raise ValueError(f"`schema` must be a MixedSchema, got {type(schema).__name__}")
+        _check_schema(schema)
         _check_weights(weights)
-        check_reduction(reduction)
-        self.schema = schema
-        self.weights = dict(weights or {})
-        self.reduction = reduction
+        super().__init__(
+            schema=schema,
+            weights=dict(weights or {}),
+            reduction=reduction,
+            validate_args=validate_args,
+        )
 
-    def forward(
-        self,
-        outputs: torch.Tensor,
-        target: torch.Tensor,
-        log_scale: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """The weighted total of :func:`mixed_type_nll` for these outputs."""
-        return mixed_type_nll(
-            outputs,
-            target,
-            self.schema,
-            log_scale=log_scale,
-            weights=self.weights,
-            reduction=self.reduction,
-        ).total
+    def forward(self, *inputs: torch.Tensor, log_scale: torch.Tensor | None = None) -> torch.Tensor:
+        """The weighted total of :func:`mixed_type_nll` for ``(outputs, target)``.
 
-    def extra_repr(self) -> str:
-        return f"{self.schema!r}, weights={self.weights}, reduction={self.reduction!r}"
+        ``log_scale`` may be given as a third input or by name.
+        """
+        return super().forward(*inputs, *([] if log_scale is None else [log_scale]))
+
+
+# --- the layout of the columns on a device -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """The categorical columns with ``num_levels`` levels, as index tensors."""
+
+    num_levels: int
+    positions: tuple[int, ...]  # the columns in `target`, for messages
+    columns: torch.Tensor  # (G,) the columns in `target`
+    logits: torch.Tensor  # (G * K,) their logits in `outputs`, column after column
+
+    def to(self, device: torch.device) -> _Levels:
+        return _Levels(
+            self.num_levels, self.positions, self.columns.to(device), self.logits.to(device)
+        )
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the columns of each type lie in ``target`` and in ``outputs``, on one device."""
+
+    binary_columns: torch.Tensor  # (B,) in `target`
+    binary_outputs: torch.Tensor  # (B,) their logits in `outputs`
+    continuous_columns: torch.Tensor  # (G,) in `target`
+    continuous_outputs: torch.Tensor  # (G,) their means in `outputs`
+    scales: torch.Tensor  # (G,) the fixed standard deviations, float64
+    categorical: tuple[_Levels, ...]  # one group per number of levels
+
+    def to(self, device: torch.device) -> _Layout:
+        """A copy with every tensor on ``device``."""
+        moved = {
+            f.name: getattr(self, f.name).to(device)
+            for f in fields(self)
+            if f.name != "categorical"
+        }
+        return _Layout(**moved, categorical=tuple(group.to(device) for group in self.categorical))
+
+
+def _layout_of(schema: MixedSchema) -> _Layout:
+    """The layout of ``schema`` on the CPU."""
+
+    def starts(columns: Sequence[int]) -> torch.Tensor:
+        return torch.tensor([schema.output_slices[i].start for i in columns], dtype=torch.long)
+
+    groups: dict[int, list[int]] = {}
+    for i in schema.indices("categorical"):
+        groups.setdefault(_num_levels(schema.columns[i]), []).append(i)
+    # Columns with the same number of levels share one cross-entropy call.
+    categorical = tuple(
+        _Levels(
+            k,
+            tuple(columns),
+            torch.tensor(columns, dtype=torch.long),
+            (starts(columns)[:, None] + torch.arange(k)).flatten(),
+        )
+        for k, columns in groups.items()
+    )
+    binary, continuous = schema.indices("binary"), schema.indices("continuous")
+    return _Layout(
+        binary_columns=torch.tensor(binary, dtype=torch.long),
+        binary_outputs=starts(binary),
+        continuous_columns=torch.tensor(continuous, dtype=torch.long),
+        continuous_outputs=starts(continuous),
+        scales=torch.tensor(schema.scales, dtype=torch.float64),
+        categorical=categorical,
+    )
 
 
 # --- the three terms ----------------------------------------------------------------------
@@ -455,68 +579,72 @@ def _zeros(outputs: torch.Tensor) -> torch.Tensor:
     return outputs.new_zeros((outputs.shape[0], *outputs.shape[2:]))
 
 
-def _positions(schema: MixedSchema, kind: str, device: torch.device) -> tuple[torch.Tensor, ...]:
-    """Target columns of ``kind`` and the matching output positions (width-1 kinds)."""
-    columns = schema.indices(kind)
-    starts = [schema.output_slices[i].start for i in columns]
-    return (torch.tensor(columns, device=device), torch.tensor(starts, device=device))
-
-
-def _binary_nll(outputs: torch.Tensor, target: torch.Tensor, schema: MixedSchema) -> torch.Tensor:
-    if not schema.count("binary"):
+def _binary_nll(outputs: torch.Tensor, values: torch.Tensor, layout: _Layout) -> torch.Tensor:
+    if not layout.binary_columns.numel():
         return _zeros(outputs)
-    columns, starts = _positions(schema, "binary", outputs.device)
-    logits = outputs.index_select(1, starts)
-    values = target.index_select(1, columns)
+    logits = outputs.index_select(1, layout.binary_outputs)
     return F.binary_cross_entropy_with_logits(logits, values, reduction="none").sum(1)
 
 
 def _gaussian_nll(
     outputs: torch.Tensor,
-    target: torch.Tensor,
-    schema: MixedSchema,
+    values: torch.Tensor,
+    layout: _Layout,
     log_scale: torch.Tensor | None,
 ) -> torch.Tensor:
-    num_continuous = schema.count("continuous")
-    if not num_continuous:
-        if log_scale is not None:
-            raise ValueError("`log_scale` was given but `schema` has no continuous column")
+    if not layout.continuous_columns.numel():
         return _zeros(outputs)
-    columns, starts = _positions(schema, "continuous", outputs.device)
-    mean = outputs.index_select(1, starts)
-    values = target.index_select(1, columns)
+    mean = outputs.index_select(1, layout.continuous_outputs)
     if log_scale is None:
-        fixed = torch.tensor(schema.scales, dtype=outputs.dtype, device=outputs.device)
+        fixed = layout.scales.to(outputs.dtype)
         log_scale = fixed.log().view(-1, *([1] * (outputs.dim() - 2)))
-    else:
-        _check_log_scale(log_scale, tuple(mean.shape))
     standardised = (values - mean) * torch.exp(-log_scale)
     nll = 0.5 * standardised.square() + log_scale + _HALF_LOG_2PI
     return nll.sum(1)
 
 
 def _categorical_nll(
-    outputs: torch.Tensor, target: torch.Tensor, schema: MixedSchema
+    outputs: torch.Tensor, codes: list[torch.Tensor], layout: _Layout
 ) -> torch.Tensor:
     total = _zeros(outputs)
-    groups: dict[int, list[int]] = {}
-    for i in schema.indices("categorical"):
-        groups.setdefault(_num_levels(schema.columns[i]), []).append(i)
-    # Columns with the same number of levels share one cross-entropy call:
-    # their logits are gathered to (N, K, G, *) with the G columns trailing.
-    for k, columns in groups.items():
-        starts = [schema.output_slices[i].start for i in columns]
-        where = torch.tensor(starts, device=outputs.device)[:, None] + torch.arange(
-            k, device=outputs.device
-        )
-        logits = outputs.index_select(1, where.flatten())
-        logits = logits.unflatten(1, (len(columns), k)).transpose(1, 2)
-        codes = target.index_select(1, torch.tensor(columns, device=target.device)).long()
-        total = total + F.cross_entropy(logits, codes, reduction="none").sum(1)
+    # The logits of a group of G columns with K levels are gathered to (N, K, G, *),
+    # the G columns trailing, for one cross-entropy call.
+    for group, code in zip(layout.categorical, codes, strict=True):
+        logits = outputs.index_select(1, group.logits)
+        logits = logits.unflatten(1, (len(group.positions), group.num_levels)).transpose(1, 2)
+        total = total + F.cross_entropy(logits, code.long(), reduction="none").sum(1)
     return total
 
 
 # --- checks -------------------------------------------------------------------------------
+
+
+def _check_schema(schema: object) -> None:
+    if not isinstance(schema, MixedSchema):
+        raise ValueError(f"`schema` must be a MixedSchema, got {type(schema).__name__}")
+
+
+def _check_shapes(
+    outputs: torch.Tensor,
+    target: torch.Tensor,
+    schema: MixedSchema,
+    log_scale: torch.Tensor | None,
+) -> None:
+    """The checks of :func:`mixed_type_nll` that read no tensor data."""
+    _check_schema(schema)
+    _check_outputs(outputs, schema)
+    _check_target_shape(target, schema)
+    expected = (outputs.shape[0], schema.num_columns, *outputs.shape[2:])
+    if tuple(target.shape) != expected:
+        raise ValueError(
+            f"`target` must have shape {expected} to match `outputs` of shape "
+            f"{tuple(outputs.shape)}, got {tuple(target.shape)}"
+        )
+    if log_scale is not None:
+        num_continuous = schema.count("continuous")
+        if not num_continuous:
+            raise ValueError("`log_scale` was given but `schema` has no continuous column")
+        _check_log_scale(log_scale, (outputs.shape[0], num_continuous, *outputs.shape[2:]))
 
 
 def _check_outputs(outputs: torch.Tensor, schema: MixedSchema) -> None:
@@ -528,25 +656,42 @@ def _check_outputs(outputs: torch.Tensor, schema: MixedSchema) -> None:
         )
 
 
-def _check_target(target: torch.Tensor, schema: MixedSchema) -> None:
+def _check_target_shape(target: torch.Tensor, schema: MixedSchema) -> None:
     check_floating(target, "target")
     if target.dim() < 2 or target.shape[1] != schema.num_columns:
         raise ValueError(
             f"`target` must have shape (N, {schema.num_columns}, ...) for this schema, "
             f"got {tuple(target.shape)}"
         )
-    values = target.detach()
-    binary = values[:, list(schema.indices("binary"))]
-    if bool((torch.isnan(binary) | (binary < 0) | (binary > 1)).any()):
-        raise ValueError("`target` must lie in [0, 1] in the binary columns")
-    check_finite(values[:, list(schema.indices("continuous"))], "target")
-    for i in schema.indices("categorical"):
-        codes, k = values[:, i], _num_levels(schema.columns[i])
-        if bool((codes != codes.round()).any() | (codes < 0).any() | (codes >= k).any()):
-            raise ValueError(
-                f"`target` column {i} must hold integer level codes in [0, {k}) "
-                "(NaN is not allowed)"
-            )
+
+
+def _check_target(target: torch.Tensor, schema: MixedSchema) -> None:
+    """Check a table against ``schema``: shape, then its values in one host transfer."""
+    _check_target_shape(target, schema)
+    layout = schema._layout(target.device)
+    checks, code_checks = _table_values_hold(
+        target.index_select(1, layout.binary_columns),
+        target.index_select(1, layout.continuous_columns),
+        [target.index_select(1, group.columns) for group in layout.categorical],
+        layout,
+    )
+    run_deferred(*checks, *code_checks)
+
+
+def _table_values_hold(
+    binary: torch.Tensor,
+    continuous: torch.Tensor,
+    codes: list[torch.Tensor],
+    layout: _Layout,
+) -> tuple[list[Deferred], list[Deferred]]:
+    """Deferred checks of a table's values: those of the binary and continuous columns,
+    and one per group of categorical columns (whose level codes must be in range)."""
+    values = [unit_interval_holds(binary, "target"), finite_holds(continuous, "target")]
+    levels = [
+        level_codes_hold(code, group.num_levels, "target", group.positions)
+        for code, group in zip(codes, layout.categorical, strict=True)
+    ]
+    return values, levels
 
 
 def _check_log_scale(log_scale: torch.Tensor, shape: tuple[int, ...]) -> None:
@@ -580,14 +725,3 @@ def _check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
             raise ValueError(f"`weights` must be finite and >= 0, got {kind}={value}")
         result[kind] = value
     return result
-
-
-def _explain_non_finite(outputs: torch.Tensor, log_scale: torch.Tensor | None) -> None:
-    check_finite(outputs.detach(), "outputs")
-    if log_scale is not None:
-        check_finite(log_scale.detach(), "log_scale")
-    raise ValueError(
-        "the loss overflowed to a non-finite value although every input is finite; "
-        "a continuous residual divided by its scale is too large for the dtype "
-        "(use float64 or a larger scale)"
-    )

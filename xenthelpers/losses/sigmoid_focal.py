@@ -1,4 +1,4 @@
-"""Binary and multi-label (sigmoid) focal loss."""
+"""Binary and multi-label (sigmoid) focal loss, and its module form."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import torch.nn.functional as F
 
 from .._reduction import Reduction, reduce_loss
 from .._validation import (
-    check_binary_targets,
     check_floating,
-    check_non_negative,
-    check_not_empty,
     check_reduction,
-    check_result_finite,
     check_same_shape,
-    check_unit_interval,
+    check_scalar,
+    result_finite_holds,
+    run_deferred,
+    unit_interval_holds,
 )
+from ._module import LossModule
 
 
 def sigmoid_focal_loss(
@@ -25,6 +25,7 @@ def sigmoid_focal_loss(
     gamma: float = 2.0,
     alpha: float | None = 0.25,
     reduction: Reduction = "mean",
+    validate_args: bool = True,
 ) -> torch.Tensor:
     r"""Sigmoid focal loss for binary and multi-label targets.
 
@@ -57,8 +58,16 @@ def sigmoid_focal_loss(
         Weight :math:`\alpha \in [0, 1]` of the positives; negatives get
         :math:`1 - \alpha`. ``None`` weights both by 1.
     reduction : {"mean", "sum", "none"}, default "mean"
-        ``"mean"`` averages over all elements; ``"none"`` returns the element
-        losses, shaped like ``logits``.
+        ``"none"`` returns the element losses, shaped like ``logits``;
+        ``"sum"`` adds them up; ``"mean"`` averages them over all elements
+        (NaN for an empty input, whose sum is 0, as for
+        ``torch.nn.functional.binary_cross_entropy_with_logits``).
+    validate_args : bool, default True
+        Check the values of the inputs (targets in ``[0, 1]``, a finite loss
+        everywhere, which rules out NaN and infinite logits), reading them back
+        from the device once. ``False`` skips these checks: the call then never
+        synchronises with an accelerator and ``torch.compile`` traces it without
+        a graph break. Shapes, dtypes and options are always checked.
 
     Returns
     -------
@@ -98,13 +107,9 @@ def sigmoid_focal_loss(
     tensor([2.7321e-05, 6.9157e-01, 2.8306e-01])
     """
     check_floating(logits, "logits")
-    check_not_empty(logits, "logits")
-    check_binary_targets(target, "target")
+    check_floating(target, "target")
     check_same_shape(logits, target, "logits", "target")
-    check_non_negative(gamma, "gamma")
-    if alpha is not None:
-        check_unit_interval(alpha, "alpha")
-    check_reduction(reduction)
+    _check_options(gamma, alpha, reduction)
 
     log_p, log_not_p = F.logsigmoid(logits), F.logsigmoid(-logits)
     # Cross-entropy from the two log-sigmoids rather than binary_cross_entropy_with_logits,
@@ -118,5 +123,58 @@ def sigmoid_focal_loss(
         loss = loss * torch.exp(gamma * log_one_minus_p_t)
     if alpha is not None:
         loss = loss * ((1 - alpha) + (2 * alpha - 1) * target)
-    check_result_finite(loss, logits=logits)
+    if validate_args:
+        run_deferred(
+            unit_interval_holds(target, "target"), result_finite_holds(loss, {"logits": logits})
+        )
     return reduce_loss(loss, reduction)
+
+
+def _check_options(gamma: float, alpha: float | None, reduction: str) -> None:
+    """The option checks, which read no tensor data: also run once by the module form."""
+    check_scalar(gamma, "gamma", min_val=0.0, max_val=float("inf"), include_max=False)
+    if alpha is not None:
+        check_scalar(alpha, "alpha", min_val=0.0, max_val=1.0)
+    check_reduction(reduction)
+
+
+class SigmoidFocalLoss(LossModule):
+    r"""Module form of :func:`sigmoid_focal_loss`.
+
+    Parameters
+    ----------
+    gamma : float, default 2.0
+        Focusing parameter :math:`\gamma \ge 0`.
+    alpha : float or None, default 0.25
+        Weight of the positives in :math:`[0, 1]`; ``None`` for no weighting.
+    reduction : {"mean", "sum", "none"}, default "mean"
+    validate_args : bool, default True
+        Passed on to :func:`sigmoid_focal_loss`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> criterion = SigmoidFocalLoss()
+    >>> criterion
+    SigmoidFocalLoss(gamma=2.0, alpha=0.25, reduction='mean')
+    >>> criterion(torch.zeros(2), torch.tensor([1.0, 0.0]))
+    tensor(0.0866)
+    """
+
+    function = staticmethod(sigmoid_focal_loss)
+    options = ("gamma", "alpha")
+
+    def __init__(
+        self,
+        gamma: float = 2.0,
+        alpha: float | None = 0.25,
+        reduction: Reduction = "mean",
+        validate_args: bool = True,
+    ) -> None:
+        _check_options(gamma, alpha, reduction)
+        super().__init__(
+            gamma=float(gamma),
+            alpha=None if alpha is None else float(alpha),
+            reduction=reduction,
+            validate_args=validate_args,
+        )
