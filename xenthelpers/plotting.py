@@ -22,7 +22,13 @@ from matplotlib.container import BarContainer
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon
 
-from ._validation import check_floating, check_positive_int, check_probability_rows
+from ._validation import (
+    check_floating,
+    check_probability_rows,
+    check_scalar,
+    run_deferred,
+    unit_interval_holds,
+)
 from .metrics import reliability_curve
 
 __all__ = [
@@ -133,7 +139,7 @@ def reliability_diagram(
     (array([0.65, 0.85], dtype=float32), array([0.5, 0.5], dtype=float32))
     >>> plt.close(fig)
     """
-    check_positive_int(min_count, "min_count")
+    check_scalar(min_count, "min_count", integer=True, min_val=1)
     curve = reliability_curve(probs, target, n_bins=n_bins)
     count = curve.count.cpu()
     keep = count >= min_count
@@ -227,7 +233,7 @@ def confidence_histogram(
     >>> plt.close(fig)
     """
     confidence, default_range, what = _confidence(probs)
-    check_positive_int(bins, "bins")
+    check_scalar(bins, "bins", integer=True, min_val=1)
     range = _check_range(default_range if range is None else range)
     style: dict[str, Any] = {"histtype": "step", "linewidth": 1.8} | cbook.normalize_kwargs(
         hist_kwargs, Patch
@@ -271,9 +277,7 @@ def _confidence(probs: torch.Tensor) -> tuple[torch.Tensor, tuple[float, float],
         check_probability_rows(probs, "probs")
         return probs.detach().amax(dim=1), (1 / probs.shape[1], 1.0), "top probability"
     if probs.dim() == 1 and probs.numel() > 0:
-        low, high = probs.detach().aminmax()
-        if not (0 <= float(low) and float(high) <= 1):  # also catches NaN
-            raise ValueError("`probs` of shape (N,) must hold probabilities in [0, 1]")
+        run_deferred(unit_interval_holds(probs, "probs"))
         return probs.detach(), (0.0, 1.0), "predicted probability"
     raise ValueError(
         f"`probs` must have shape (N, K) or (N,) with N >= 1, got {tuple(probs.shape)}"

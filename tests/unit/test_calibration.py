@@ -16,6 +16,7 @@ from torchmetrics.functional.classification import (
 )
 
 from tests.unit.devices import DEVICES
+from tests.unit.host_reads import NEEDS_CUDA, cuda_synchronisations
 from xenthelpers.metrics import ReliabilityCurve, expected_calibration_error, reliability_curve
 
 NORMS = ["l1", "l2", "max"]
@@ -274,3 +275,87 @@ def test_out_of_range_target_raises_value_error_on_every_device(device):
     target[1] = 7
     with pytest.raises(ValueError, match="target"):
         expected_calibration_error(probs.to(device), target.to(device))
+
+
+# --------------------------------------------------------------- validate_args
+
+
+def _layout(layout, device="cpu"):
+    if layout == "rows":
+        probs, target = _multiclass(n=200, k=4, seed=5)
+    else:
+        gen = torch.Generator().manual_seed(5)
+        probs = torch.rand(200, generator=gen)
+        target = torch.bernoulli(probs, generator=gen).long()
+    return probs.to(device), target.to(device)
+
+
+LAYOUTS = ["rows", "positive-class"]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("norm", NORMS)
+def test_without_validation_the_value_is_the_same(layout, norm):
+    probs, target = _layout(layout)
+    torch.testing.assert_close(
+        expected_calibration_error(probs, target, norm=norm, validate_args=False),
+        expected_calibration_error(probs, target, norm=norm, validate_args=True),
+        rtol=0,
+        atol=0,
+    )
+    for unchecked, checked in zip(
+        reliability_curve(probs, target, n_bins=9, validate_args=False),
+        reliability_curve(probs, target, n_bins=9, validate_args=True),
+        strict=True,
+    ):
+        torch.testing.assert_close(unchecked, checked, rtol=0, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_runs_on_the_meta_device_without_validation(layout):
+    probs, target = _layout(layout, device="meta")
+    ece = expected_calibration_error(probs, target, norm="max", validate_args=False)
+    assert ece.device.type == "meta" and ece.shape == ()
+    curve = reliability_curve(probs, target, n_bins=7, validate_args=False)
+    assert all(field.device.type == "meta" for field in curve)
+    assert curve.count.shape == (7,) and curve.bin_edges.shape == (8,)
+
+
+@pytest.mark.parametrize("func", [expected_calibration_error, reliability_curve])
+def test_without_validation_only_the_value_checks_are_skipped(func):
+    probs, target = _multiclass(n=5, k=3)
+    func(probs * 1.01, target, validate_args=False)  # rows off by 1%: not read
+    func(probs, target + 3, validate_args=False)  # labels out of range: not read
+    func(torch.tensor([0.5, 1.5]), torch.tensor([0, 2]), validate_args=False)
+    with pytest.raises(ValueError, match="target"):
+        func(probs, target[:4], validate_args=False)
+    with pytest.raises(ValueError, match="target"):
+        func(probs, target.float(), validate_args=False)
+    with pytest.raises(ValueError, match="probs"):
+        func(torch.zeros(0), torch.zeros(0, dtype=torch.long), validate_args=False)
+    with pytest.raises(ValueError, match="n_bins"):
+        func(probs, target, n_bins=True, validate_args=False)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("func", [expected_calibration_error, reliability_curve])
+def test_value_checks_name_the_argument_with_validation(layout, func):
+    probs, target = _layout(layout)
+    bad_probs = probs.clone()
+    bad_probs[3] = 2.0
+    with pytest.raises(ValueError, match="`probs`"):
+        func(bad_probs, target, validate_args=True)
+    bad_target = target.clone()
+    bad_target[3] = 4 if layout == "rows" else 2
+    with pytest.raises(ValueError, match="`target`"):
+        func(probs, bad_target, validate_args=True)
+
+
+@NEEDS_CUDA
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("func", [expected_calibration_error, reliability_curve])
+@pytest.mark.parametrize("validate_args, most", [(False, 0), (True, 1)])
+def test_host_synchronisations_per_call(layout, func, validate_args, most):
+    probs, target = _layout(layout, device="cuda")
+    reads = cuda_synchronisations(lambda: func(probs, target, validate_args=validate_args))
+    assert reads <= most

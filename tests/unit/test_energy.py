@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from scipy.special import logsumexp
 
 from tests.unit.devices import DEVICES
+from tests.unit.host_reads import NEEDS_CUDA, cuda_synchronisations
 from xenthelpers.metrics import energy_score
 
 
@@ -114,3 +115,55 @@ def test_validation():
     for dim in (2, -3):
         with pytest.raises(ValueError, match="dim"):
             energy_score(logits, dim=dim)
+
+
+# --------------------------------------------------------------- validate_args
+
+
+@pytest.mark.parametrize("temperature", [0.5, 1.0, 7.0])
+@pytest.mark.parametrize("dim", [-1, 0])
+def test_without_validation_the_value_is_the_same(temperature, dim):
+    logits = _logits()
+    torch.testing.assert_close(
+        energy_score(logits, temperature=temperature, dim=dim, validate_args=False),
+        energy_score(logits, temperature=temperature, dim=dim, validate_args=True),
+        rtol=0,
+        atol=0,
+    )
+
+
+def test_runs_on_the_meta_device_without_validation():
+    logits = torch.empty(2, 5, 3, 4, device="meta", requires_grad=True)
+    energy = energy_score(logits, temperature=2.0, dim=1, validate_args=False)
+    assert energy.device.type == "meta" and energy.shape == (2, 3, 4)
+    energy.sum().backward()
+
+
+def test_without_validation_only_the_value_checks_are_skipped():
+    bad = _logits()
+    bad[1, 2] = math.nan
+    assert bool(energy_score(bad, validate_args=False)[1].isnan())
+    for temperature in (0.0, math.inf, True, "1"):
+        with pytest.raises(ValueError, match="temperature"):
+            energy_score(_logits(), temperature=temperature, validate_args=False)
+    with pytest.raises(ValueError, match="dim"):
+        energy_score(_logits(), dim=2, validate_args=False)
+    with pytest.raises(ValueError, match="dim"):
+        energy_score(_logits(), dim=1.0, validate_args=False)
+    with pytest.raises(ValueError, match="logits"):
+        energy_score(torch.zeros(3, 0), validate_args=False)
+
+
+def test_value_checks_name_the_argument_with_validation():
+    bad = _logits()
+    bad[0, 0] = -math.inf
+    with pytest.raises(ValueError, match="`logits`"):
+        energy_score(bad, validate_args=True)
+
+
+@NEEDS_CUDA
+@pytest.mark.parametrize("validate_args, most", [(False, 0), (True, 1)])
+def test_host_synchronisations_per_call(validate_args, most):
+    logits = _logits().cuda()
+    reads = cuda_synchronisations(lambda: energy_score(logits, validate_args=validate_args))
+    assert reads <= most

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from torchmetrics.functional.text import perplexity as torchmetrics_perplexity
 
 from tests.unit.devices import DEVICES
+from tests.unit.host_reads import NEEDS_CUDA, cuda_synchronisations
 from xenthelpers.metrics import bits_per_character, perplexity
 
 
@@ -180,3 +181,86 @@ def test_bits_per_character_validation():
         bits_per_character(torch.tensor([1.0, 2.0]), 3)
     with pytest.raises(ValueError, match="total_nats"):
         bits_per_character(torch.tensor(3), 3)
+
+
+# --------------------------------------------------------------- validate_args
+
+
+@pytest.mark.parametrize("ignore_index", [-100, 0])
+def test_perplexity_without_validation_is_the_same(ignore_index):
+    logits, target = _tokens()
+    target[0, 4:] = ignore_index
+    torch.testing.assert_close(
+        perplexity(logits, target, ignore_index=ignore_index, validate_args=False),
+        perplexity(logits, target, ignore_index=ignore_index, validate_args=True),
+        rtol=0,
+        atol=0,
+    )
+
+
+def test_bits_per_character_without_validation_is_the_same():
+    total = torch.tensor(693.1472, dtype=torch.float64)
+    assert torch.equal(
+        bits_per_character(total, 500, validate_args=False),
+        bits_per_character(total, 500, validate_args=True),
+    )
+    assert bits_per_character(3.0, 2, validate_args=False) == bits_per_character(3.0, 2)
+
+
+def test_runs_on_the_meta_device_without_validation():
+    logits = torch.empty(3, 7, 11, device="meta", requires_grad=True)
+    target = torch.empty(3, 7, dtype=torch.long, device="meta")
+    value = perplexity(logits, target, validate_args=False)
+    assert value.device.type == "meta" and value.shape == ()
+    value.backward()
+    bits = bits_per_character(torch.empty((), device="meta"), 40, validate_args=False)
+    assert bits.device.type == "meta" and bits.shape == ()
+
+
+def test_without_validation_only_the_value_checks_are_skipped():
+    logits, target = _tokens()
+    bad = logits.clone()
+    bad[0, 0, 0] = math.nan
+    assert math.isnan(float(perplexity(bad, target, validate_args=False)))
+    # Nothing left to score: the mean over no token is NaN, as in F.cross_entropy.
+    nothing = torch.full_like(target, -100)
+    assert math.isnan(float(perplexity(logits, nothing, validate_args=False)))
+    assert float(bits_per_character(torch.tensor(-1.0), 2, validate_args=False)) < 0
+    with pytest.raises(ValueError, match="target"):
+        perplexity(logits, target[:, :-1], validate_args=False)
+    with pytest.raises(ValueError, match="target"):
+        perplexity(logits, target.double(), validate_args=False)
+    with pytest.raises(ValueError, match="ignore_index"):
+        perplexity(logits, target, ignore_index=-100.0, validate_args=False)
+    with pytest.raises(ValueError, match="total_nats"):
+        bits_per_character(-1.0, 2, validate_args=False)  # a Python number costs nothing
+    with pytest.raises(ValueError, match="total_nats"):
+        bits_per_character(torch.tensor([1.0, 2.0]), 2, validate_args=False)
+    with pytest.raises(ValueError, match="num_characters"):
+        bits_per_character(1.0, True, validate_args=False)
+
+
+def test_value_checks_name_the_argument_with_validation():
+    logits, target = _tokens()
+    bad = logits.clone()
+    bad[1, 2, 3] = math.inf
+    with pytest.raises(ValueError, match="`logits`"):
+        perplexity(bad, target, validate_args=True)
+    with pytest.raises(ValueError, match="`target`"):
+        perplexity(logits, target + 11, validate_args=True)
+    with pytest.raises(ValueError, match="`target`"):
+        perplexity(logits, torch.full_like(target, -100), validate_args=True)
+    for nats in (torch.tensor(-1.0), torch.tensor(math.inf)):
+        with pytest.raises(ValueError, match="`total_nats`"):
+            bits_per_character(nats, 2, validate_args=True)
+
+
+@NEEDS_CUDA
+@pytest.mark.parametrize("validate_args, most", [(False, 0), (True, 1)])
+def test_host_synchronisations_per_call(validate_args, most):
+    logits, target = (t.cuda() for t in _tokens())
+    total = torch.tensor(10.0, device="cuda")
+    reads = cuda_synchronisations(lambda: perplexity(logits, target, validate_args=validate_args))
+    assert reads <= most
+    reads = cuda_synchronisations(lambda: bits_per_character(total, 4, validate_args=validate_args))
+    assert reads <= most

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from scipy import stats
 
 from tests.unit.devices import DEVICES
+from tests.unit.host_reads import NEEDS_CUDA, cuda_synchronisations
 from xenthelpers.targets import MixupBatch, mixup, smooth_labels
 
 
@@ -156,3 +157,65 @@ def test_inputs_must_be_finite_floating_batch():
         mixup(torch.tensor(1.0), targets)
     with pytest.raises(ValueError, match="inputs"):
         mixup(torch.zeros(0, 3), torch.zeros(0, 5))
+
+
+# --------------------------------------------------------------- validate_args
+
+
+def test_without_validation_the_batch_is_the_same():
+    inputs, _, targets = _batch(n=16, dtype=torch.float64)
+    checked = mixup(inputs, targets, alpha=0.4, generator=torch.Generator().manual_seed(8))
+    unchecked = mixup(
+        inputs, targets, alpha=0.4, generator=torch.Generator().manual_seed(8), validate_args=False
+    )
+    assert unchecked.lam == checked.lam and torch.equal(unchecked.index, checked.index)
+    assert torch.equal(unchecked.inputs, checked.inputs)
+    assert torch.equal(unchecked.targets, checked.targets)
+
+
+def test_runs_on_the_meta_device_without_validation():
+    inputs = torch.empty(8, 3, 4, device="meta")
+    targets = torch.empty(8, 5, device="meta")
+    batch = mixup(inputs, targets, generator=torch.Generator().manual_seed(0), validate_args=False)
+    assert batch.inputs.device.type == "meta" and batch.inputs.shape == (8, 3, 4)
+    assert batch.targets.device.type == "meta" and batch.targets.shape == (8, 5)
+    assert batch.index.device.type == "meta" and 0.0 <= batch.lam <= 1.0
+
+
+def test_without_validation_only_the_value_checks_are_skipped():
+    inputs, labels, targets = _batch()
+    bad = inputs.clone()
+    bad[0, 0, 0] = float("nan")
+    mixup(bad, 2 * targets, validate_args=False)  # values are not read
+    with pytest.raises(ValueError, match=r"targets.*one_hot"):
+        mixup(inputs, labels, validate_args=False)
+    with pytest.raises(ValueError, match="targets"):
+        mixup(inputs, targets[:-1], validate_args=False)
+    with pytest.raises(ValueError, match="inputs"):
+        mixup(inputs.long(), targets, validate_args=False)
+    for alpha in (0.0, float("inf"), True, "1"):
+        with pytest.raises(ValueError, match="alpha"):
+            mixup(inputs, targets, alpha=alpha, validate_args=False)
+
+
+def test_value_checks_name_the_argument_with_validation():
+    inputs, _, targets = _batch()
+    bad = inputs.clone()
+    bad[1, 2, 3] = float("inf")
+    with pytest.raises(ValueError, match="`inputs`"):
+        mixup(bad, targets, validate_args=True)
+    with pytest.raises(ValueError, match="`targets`"):
+        mixup(inputs, 2 * targets, validate_args=True)
+
+
+@NEEDS_CUDA
+@pytest.mark.parametrize("generator_device", ["cpu", "cuda"])
+@pytest.mark.parametrize("validate_args, most", [(False, 1), (True, 2)])
+def test_host_synchronisations_per_call(generator_device, validate_args, most):
+    # Drawing the batch needs the host once (lambda is a Python float); the checks once more.
+    inputs, _, targets = _batch(device="cuda")
+    generator = torch.Generator(device=generator_device).manual_seed(0)
+    reads = cuda_synchronisations(
+        lambda: mixup(inputs, targets, generator=generator, validate_args=validate_args)
+    )
+    assert reads <= most

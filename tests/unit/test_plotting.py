@@ -281,6 +281,20 @@ def test_histogram_rejects_bad_probs(ax, probs):
         confidence_histogram(ax, probs)
 
 
+def test_histogram_says_where_binary_probabilities_leave_the_unit_interval(ax):
+    with pytest.raises(ValueError, match=r"`probs` must hold probabilities in \[0, 1\], "
+                                         r"found values in \[0.5, 1.5\]"):
+        confidence_histogram(ax, torch.tensor([0.5, 1.5]))
+
+
+def test_numpy_integers_are_counts_too(ax):
+    probs, target = _rows()
+    heights, _, _ = confidence_histogram(ax, probs, bins=np.int64(5), density=False)
+    assert len(heights) == 5
+    line = reliability_diagram(ax, probs, target, n_bins=np.int64(5), min_count=np.int64(1))
+    assert len(line.get_xdata()) >= 1
+
+
 # --- the book style is unchanged --------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from scipy.stats import entropy
 from sklearn.metrics import brier_score_loss, log_loss
 
 from tests.unit.devices import DEVICES
+from tests.unit.host_reads import NEEDS_CUDA, cuda_synchronisations
 from xenthelpers.metrics import brier_score, log_score, spherical_score
 
 SCORES = [brier_score, log_score, spherical_score]
@@ -213,3 +214,71 @@ class TestValidation:
 def test_out_of_range_target_raises_value_error_on_every_device(device):
     with pytest.raises(ValueError, match="target"):
         brier_score(_rows().to(device), (_labels() + 4).to(device))
+
+
+# --------------------------------------------------------------- validate_args
+
+TARGETS = ["indices", "rows"]
+
+
+def _target(kind, device="cpu"):
+    target = _labels() if kind == "indices" else _rows(seed=7)
+    return target.to(device)
+
+
+@pytest.mark.parametrize("score", SCORES)
+@pytest.mark.parametrize("kind", TARGETS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_without_validation_the_value_is_the_same(score, kind, reduction):
+    probs, target = _rows(), _target(kind)
+    torch.testing.assert_close(
+        score(probs, target, reduction=reduction, validate_args=False),
+        score(probs, target, reduction=reduction, validate_args=True),
+        rtol=0,
+        atol=0,
+    )
+
+
+@pytest.mark.parametrize("score", SCORES)
+@pytest.mark.parametrize("kind", TARGETS)
+def test_runs_on_the_meta_device_without_validation(score, kind):
+    probs = torch.empty(50, 4, device="meta", dtype=torch.float64, requires_grad=True)
+    value = score(probs, _target(kind, device="meta"), validate_args=False)
+    assert value.device.type == "meta" and value.shape == ()
+    per_example = score(probs, _target(kind, device="meta"), reduction="none", validate_args=False)
+    assert per_example.shape == (50,)
+    value.backward()
+
+
+@pytest.mark.parametrize("score", SCORES)
+def test_without_validation_only_the_value_checks_are_skipped(score):
+    score(_rows() * 1.1, _labels(), validate_args=False)  # rows off by 10%: not read
+    score(_rows(), _labels() + 4, validate_args=False)  # out of range: a zero row, no assert
+    with pytest.raises(ValueError, match="target"):
+        score(_rows(), _labels()[:-1], validate_args=False)
+    with pytest.raises(ValueError, match="target"):
+        score(_rows(), _rows(seed=5)[:, :3], validate_args=False)
+    with pytest.raises(ValueError, match="probs"):
+        score(torch.tensor([0.2, 0.8]), torch.tensor([1]), validate_args=False)
+    with pytest.raises(ValueError, match="reduction"):
+        score(_rows(), _labels(), reduction="avg", validate_args=False)
+
+
+@pytest.mark.parametrize("score", SCORES)
+def test_value_checks_name_the_argument_with_validation(score):
+    with pytest.raises(ValueError, match="`probs`"):
+        score(_rows() * 1.1, _labels(), validate_args=True)
+    with pytest.raises(ValueError, match="`target`"):
+        score(_rows(), _labels() + 4, validate_args=True)
+    with pytest.raises(ValueError, match="`target`"):
+        score(_rows(), 0.5 * _rows(seed=5), validate_args=True)
+
+
+@NEEDS_CUDA
+@pytest.mark.parametrize("score", SCORES)
+@pytest.mark.parametrize("kind", TARGETS)
+@pytest.mark.parametrize("validate_args, most", [(False, 0), (True, 1)])
+def test_host_synchronisations_per_call(score, kind, validate_args, most):
+    probs, target = _rows().cuda(), _target(kind, device="cuda")
+    reads = cuda_synchronisations(lambda: score(probs, target, validate_args=validate_args))
+    assert reads <= most

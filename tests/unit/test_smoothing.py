@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.devices import DEVICES
+from tests.unit.host_reads import NEEDS_CUDA, cuda_synchronisations
 from xenthelpers.targets import ordinal_smooth_labels, smooth_labels
 
 FEW = settings(max_examples=40, deadline=None)
@@ -212,3 +213,69 @@ def test_ordinal_kernel_and_width_validated():
 def test_target_out_of_range_raises_value_error_on_every_device(device):
     with pytest.raises(ValueError, match="target"):
         smooth_labels(torch.tensor([5], device=device), 3, 0.1)
+
+
+# --------------------------------------------------------------- validate_args
+
+BUILDERS = {
+    "smooth_labels": lambda target, **kw: smooth_labels(target, 5, 0.3, **kw),
+    "ordinal_smooth_labels": lambda target, **kw: ordinal_smooth_labels(
+        target, 5, 0.3, width=2, **kw
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+@pytest.mark.parametrize("shape", [(7,), (2, 3, 4)])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float64])
+def test_without_validation_the_rows_are_the_same(name, shape, dtype):
+    target = torch.randint(5, shape, generator=torch.Generator().manual_seed(2))
+    build = BUILDERS[name]
+    assert torch.equal(
+        build(target, dtype=dtype, validate_args=False),
+        build(target, dtype=dtype, validate_args=True),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_runs_on_the_meta_device_without_validation(name):
+    target = torch.empty(2, 3, 4, dtype=torch.long, device="meta")
+    rows = BUILDERS[name](target, validate_args=False)
+    assert rows.device.type == "meta" and rows.shape == (2, 5, 3, 4)
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_without_validation_only_the_value_checks_are_skipped(name):
+    build = BUILDERS[name]
+    # An index out of range is not read: its row does not sum to one, and nothing fails.
+    rows = build(torch.tensor([1, 9]), validate_args=False)
+    assert float(rows[0].sum()) == pytest.approx(1.0)
+    assert float(rows[1].sum()) != pytest.approx(1.0)
+    with pytest.raises(ValueError, match="target"):
+        build(torch.tensor([1.0, 2.0]), validate_args=False)
+    with pytest.raises(ValueError, match="target"):
+        build(torch.tensor(1), validate_args=False)
+    with pytest.raises(ValueError, match="dtype"):
+        build(torch.tensor([1]), dtype=torch.long, validate_args=False)
+    func = smooth_labels if name == "smooth_labels" else ordinal_smooth_labels
+    with pytest.raises(ValueError, match="alpha"):
+        func(torch.tensor([1]), 3, 1.5, validate_args=False)
+    with pytest.raises(ValueError, match="alpha"):
+        func(torch.tensor([1]), 3, "0.1", validate_args=False)
+    with pytest.raises(ValueError, match="num_classes"):
+        func(torch.tensor([1]), True, 0.1, validate_args=False)
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_value_checks_name_the_argument_with_validation(name):
+    with pytest.raises(ValueError, match="`target`"):
+        BUILDERS[name](torch.tensor([[0, 5], [1, 2]]), validate_args=True)
+
+
+@NEEDS_CUDA
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+@pytest.mark.parametrize("validate_args, most", [(False, 0), (True, 1)])
+def test_host_synchronisations_per_call(name, validate_args, most):
+    target = torch.randint(5, (64, 8), device="cuda")
+    build = BUILDERS[name]
+    assert cuda_synchronisations(lambda: build(target, validate_args=validate_args)) <= most

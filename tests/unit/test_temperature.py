@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
 from tests.unit.devices import DEVICES
+from tests.unit.host_reads import NEEDS_CUDA, cuda_synchronisations
 from xenthelpers.metrics import fit_temperature
 
 
@@ -198,3 +199,65 @@ def test_target_validated():
     with pytest.raises(ValueError, match="target"):
         fit_temperature(logits, torch.tensor([0.0, 1.0, 2.0]))
 
+
+
+# --------------------------------------------------------------- validate_args
+
+
+@pytest.mark.parametrize(
+    "scale, bounds",
+    [(3.0, (1e-2, 1e2)), (0.5, (1e-2, 1e2)), (3.0, (0.5, 2.0)), (1 / 3, (0.5, 2.0))],
+    ids=["inside", "sharpen", "upper-bound", "lower-bound"],
+)
+def test_without_validation_the_value_is_the_same(scale, bounds):
+    true_logits, labels = _sampled_problem(n=500, seed=11)
+    checked = fit_temperature(scale * true_logits, labels, bounds=bounds, validate_args=True)
+    unchecked = fit_temperature(scale * true_logits, labels, bounds=bounds, validate_args=False)
+    assert unchecked == checked
+
+
+def test_cannot_run_on_the_meta_device():
+    pytest.skip(
+        "fit_temperature returns a Python float found by a search that reads the "
+        "derivative of the NLL at each step: it needs the values of the logits"
+    )
+
+
+def test_without_validation_only_the_value_checks_are_skipped():
+    logits, target = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+    with pytest.raises(ValueError, match="bounds"):
+        fit_temperature(logits, target, bounds=(2.0, 1.0), validate_args=False)
+    with pytest.raises(ValueError, match="bounds"):
+        fit_temperature(logits, target, bounds=(torch.tensor(0.5), 2.0), validate_args=False)
+    with pytest.raises(ValueError, match="tol"):
+        fit_temperature(logits, target, tol=True, validate_args=False)
+    with pytest.raises(ValueError, match="max_iter"):
+        fit_temperature(logits, target, max_iter=2.0, validate_args=False)
+    with pytest.raises(ValueError, match="target"):
+        fit_temperature(logits, target[:3], validate_args=False)
+    with pytest.raises(ValueError, match="logits"):
+        fit_temperature(logits.long(), target, validate_args=False)
+
+
+def test_value_checks_name_the_argument_with_validation():
+    logits, target = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+    with pytest.raises(ValueError, match="`target`"):
+        fit_temperature(logits, torch.tensor([0, 1, 3, 0]), validate_args=True)
+    bad = logits.clone()
+    bad[2, 1] = math.nan
+    with pytest.raises(ValueError, match="`logits`"):
+        fit_temperature(bad, target, validate_args=True)
+
+
+@NEEDS_CUDA
+def test_validation_costs_one_host_read_and_the_search_one_per_step():
+    true_logits, labels = _sampled_problem(n=500, seed=12)
+    logits, target = (3 * true_logits).cuda(), labels.cuda()
+    unchecked = cuda_synchronisations(lambda: fit_temperature(logits, target, validate_args=False))
+    checked = cuda_synchronisations(lambda: fit_temperature(logits, target, validate_args=True))
+    assert checked == unchecked + 1
+    # The bracket, then at most max_iter steps of the search.
+    small = cuda_synchronisations(
+        lambda: fit_temperature(logits, target, max_iter=3, validate_args=False)
+    )
+    assert 1 <= small <= 1 + 3

@@ -5,14 +5,21 @@
 - :func:`brier_score`, :func:`log_score`, :func:`spherical_score`: proper scoring rules;
 - :func:`perplexity` and :func:`bits_per_character`: language-model metrics;
 - :func:`energy_score`: free energy of the logits for out-of-distribution detection;
+- :func:`js_divergence`: the Jensen-Shannon divergence between probability vectors;
 - :func:`over_seeds` and :func:`paired_difference`: a result repeated over seeds, with
-  the confidence bounds that a trained claim is asserted against.
+  the confidence bounds that a trained claim is asserted against; :func:`mean_sd`
+  prints it as ``"mean ± sd"``.
+
+The calibration, temperature, scoring, language and energy functions take
+``validate_args=True``: the values of their inputs are checked, read back from the
+device once; ``False`` skips that read (each docstring says what remains).
 """
 
 from .calibration import ReliabilityCurve, expected_calibration_error, reliability_curve
+from .divergence import js_divergence
 from .energy import energy_score
 from .language import bits_per_character, perplexity
-from .over_seeds import SeedSummary, over_seeds, paired_difference
+from .over_seeds import SeedSummary, mean_sd, over_seeds, paired_difference
 from .scoring import brier_score, log_score, spherical_score
 from .temperature import fit_temperature
 
@@ -24,7 +31,9 @@ __all__ = [
     "energy_score",
     "expected_calibration_error",
     "fit_temperature",
+    "js_divergence",
     "log_score",
+    "mean_sd",
     "over_seeds",
     "paired_difference",
     "perplexity",

@@ -7,11 +7,16 @@ from typing import NamedTuple
 import torch
 
 from .._validation import (
-    check_class_indices,
+    check_choice,
     check_class_indices_shape,
     check_floating,
-    check_positive_int,
-    check_rows_and_labels,
+    check_index_dtype,
+    check_row_shape,
+    check_scalar,
+    class_indices_hold,
+    distribution_holds,
+    run_deferred,
+    unit_interval_holds,
 )
 
 NORMS = ("l1", "l2", "max")
@@ -50,6 +55,7 @@ def expected_calibration_error(
     *,
     n_bins: int = 15,
     norm: str = "l1",
+    validate_args: bool = True,
 ) -> torch.Tensor:
     r"""Binned calibration error (ECE, RMS calibration error or MCE).
 
@@ -106,6 +112,15 @@ def expected_calibration_error(
     norm : {"l1", "l2", "max"}, default "l1"
         ``"l1"`` for ECE, ``"l2"`` for the root-mean-square error and
         ``"max"`` for MCE.
+    validate_args : bool, default True
+        Check the values of the inputs (probability rows, or probabilities in
+        ``[0, 1]``, and class indices in range), reading them back from the
+        device once. ``False`` skips these checks: the call then never
+        synchronises with an accelerator, since the bins are filled with
+        ``scatter_add`` into ``n_bins`` slots (no ``bincount``, whose size
+        depends on the data), and it runs on the ``meta`` device. Shapes,
+        dtypes and options are always checked; invalid values then give a
+        meaningless result instead of an error.
 
     Returns
     -------
@@ -121,11 +136,10 @@ def expected_calibration_error(
     >>> expected_calibration_error(probs, target, n_bins=4, norm="max")
     tensor(0.3500)
     """
-    check_positive_int(n_bins, "n_bins")
-    if norm not in NORMS:
-        raise ValueError(f"`norm` must be one of {NORMS}, got {norm!r}")
+    check_scalar(n_bins, "n_bins", integer=True, min_val=1)
+    check_choice(norm, "norm", NORMS)
     with torch.no_grad():
-        confidence, outcome = _confidence_and_outcome(probs, target)
+        confidence, outcome = _confidence_and_outcome(probs, target, validate_args)
         index = _bin_index(confidence, n_bins)
         # Per bin, n_m * (acc - conf) is the sum of (outcome - confidence) over the bin.
         gap_sum = _bin_sum(outcome - confidence, index, n_bins)
@@ -142,6 +156,7 @@ def reliability_curve(
     target: torch.Tensor,
     *,
     n_bins: int = 15,
+    validate_args: bool = True,
 ) -> ReliabilityCurve:
     r"""Mean confidence, accuracy and count per confidence bin, for reliability diagrams.
 
@@ -161,6 +176,11 @@ def reliability_curve(
         Integer class indices of shape ``(N,)`` (0/1 for ``(N,)`` ``probs``).
     n_bins : int, default 15
         Number of equal-width bins, >= 1.
+    validate_args : bool, default True
+        Check the values of the inputs, reading them back from the device
+        once. ``False`` skips these checks: the call then never synchronises
+        with an accelerator and runs on the ``meta`` device, as for
+        :func:`expected_calibration_error`.
 
     Returns
     -------
@@ -180,9 +200,9 @@ def reliability_curve(
     >>> curve.accuracy
     tensor([   nan,    nan, 0.5000, 0.5000])
     """
-    check_positive_int(n_bins, "n_bins")
+    check_scalar(n_bins, "n_bins", integer=True, min_val=1)
     with torch.no_grad():
-        confidence, outcome = _confidence_and_outcome(probs, target)
+        confidence, outcome = _confidence_and_outcome(probs, target, validate_args)
         index = _bin_index(confidence, n_bins)
         count = index.new_zeros(n_bins).scatter_add_(0, index, torch.ones_like(index))
         occupied = count.clamp(min=1).to(confidence.dtype)
@@ -194,29 +214,30 @@ def reliability_curve(
 
 
 def _confidence_and_outcome(
-    probs: torch.Tensor, target: torch.Tensor
+    probs: torch.Tensor, target: torch.Tensor, validate_args: bool
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Validate the inputs; return each example's confidence and 0/1 outcome."""
+    """Check the inputs; return each example's confidence and 0/1 outcome."""
     check_floating(probs, "probs")
     if probs.dim() == 1:
-        _check_positive_class_probabilities(probs)
+        if probs.shape[0] < 1:
+            raise ValueError("`probs` must hold at least one example")
+        check_index_dtype(target, "target")
         check_class_indices_shape(target, probs.shape[0])
-        check_class_indices(target, 2, "target")
+        if validate_args:
+            run_deferred(
+                unit_interval_holds(probs, "probs"), class_indices_hold(target, 2, "target")
+            )
         return probs, target.to(probs.dtype)
-    check_rows_and_labels(probs, target)
+    check_row_shape(probs, "probs")
+    check_index_dtype(target, "target")
+    check_class_indices_shape(target, probs.shape[0])
+    if validate_args:
+        run_deferred(
+            distribution_holds(probs, "probs", dim=1),
+            class_indices_hold(target, probs.shape[1], "target"),
+        )
     confidence, prediction = probs.max(dim=1)
     return confidence, (prediction == target).to(probs.dtype)
-
-
-def _check_positive_class_probabilities(probs: torch.Tensor) -> None:
-    if probs.shape[0] < 1:
-        raise ValueError("`probs` must hold at least one example")
-    low, high = torch.stack(probs.detach().aminmax()).tolist()
-    if not (0.0 <= low and high <= 1.0):  # also catches NaN
-        raise ValueError(
-            f"`probs` of shape (N,) must hold probabilities in [0, 1], "
-            f"found values in [{low:.4g}, {high:.4g}]"
-        )
 
 
 def _bin_edges(confidence: torch.Tensor, n_bins: int) -> torch.Tensor:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
-from .._validation import check_finite, check_floating, check_positive
+from .._validation import check_floating, check_scalar, finite_holds, run_deferred
 
 
 def energy_score(
@@ -12,6 +14,7 @@ def energy_score(
     *,
     temperature: float = 1.0,
     dim: int = -1,
+    validate_args: bool = True,
 ) -> torch.Tensor:
     r"""Free energy of the logits, one value per example.
 
@@ -38,6 +41,11 @@ def energy_score(
         The temperature :math:`T > 0`.
     dim : int, default -1
         The class dimension (use ``dim=1`` for ``(N, K, d1, ...)`` layouts).
+    validate_args : bool, default True
+        Check that the logits are finite, reading them back from the device
+        once. ``False`` skips that check: the call then never synchronises
+        with an accelerator and runs on the ``meta`` device. Shapes, dtypes,
+        ``temperature`` and ``dim`` are always checked.
 
     Returns
     -------
@@ -52,10 +60,19 @@ def energy_score(
     check_floating(logits, "logits")
     if logits.dim() < 1:
         raise ValueError("`logits` must have a class dimension, got a 0-dim tensor")
+    check_scalar(dim, "dim", integer=True)
     if not -logits.dim() <= dim < logits.dim():
         raise ValueError(f"`dim` must be in [{-logits.dim()}, {logits.dim()}), got {dim}")
     if logits.shape[dim] < 1:
         raise ValueError(f"`logits` must have at least one class along dim {dim}")
-    check_finite(logits, "logits")
-    check_positive(temperature, "temperature")
+    check_scalar(
+        temperature,
+        "temperature",
+        min_val=0.0,
+        max_val=math.inf,
+        include_min=False,
+        include_max=False,
+    )
+    if validate_args:
+        run_deferred(finite_holds(logits, "logits"))
     return -temperature * torch.logsumexp(logits / temperature, dim=dim)

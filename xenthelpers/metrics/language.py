@@ -9,12 +9,14 @@ import torch
 import torch.nn.functional as F
 
 from .._validation import (
-    check_class_indices,
-    check_finite,
     check_floating,
-    check_non_negative,
-    check_positive_int,
-    check_tensor,
+    check_index_dtype,
+    check_scalar,
+    class_indices_hold,
+    finite_holds,
+    non_negative_holds,
+    run_deferred,
+    scored_positions_hold,
 )
 
 
@@ -23,6 +25,7 @@ def perplexity(
     target: torch.Tensor,
     *,
     ignore_index: int = -100,
+    validate_args: bool = True,
 ) -> torch.Tensor:
     r"""Perplexity: the exponential of the mean token cross-entropy.
 
@@ -52,6 +55,14 @@ def perplexity(
         ``ignore_index``.
     ignore_index : int, default -100
         Target value that marks padding; such positions are not scored.
+    validate_args : bool, default True
+        Check the values of the inputs (finite logits, token indices in
+        range, at least one position scored), reading them back from the
+        device once. ``False`` skips these checks: the call then never
+        synchronises with an accelerator and runs on the ``meta`` device; a
+        ``target`` with every position ignored then gives NaN, and an index
+        out of range fails inside ``F.cross_entropy`` (on CUDA, as a
+        device-side assert). Shapes and dtypes are always checked.
 
     Returns
     -------
@@ -66,8 +77,14 @@ def perplexity(
     >>> perplexity(logits, torch.tensor([[0, 1, -100]]))  # the last token is padding
     tensor(1.1353)
     """
-    _check_token_inputs(logits, target, ignore_index)
-    vocabulary = logits.shape[-1]
+    vocabulary = _check_token_shapes(logits, target)
+    check_scalar(ignore_index, "ignore_index", integer=True)
+    if validate_args:
+        run_deferred(
+            finite_holds(logits, "logits"),
+            class_indices_hold(target, vocabulary, "target", ignore_index=ignore_index),
+            scored_positions_hold(target, ignore_index),
+        )
     mean_nats = F.cross_entropy(
         logits.reshape(-1, vocabulary),
         target.reshape(-1).long(),
@@ -77,15 +94,19 @@ def perplexity(
 
 
 @overload
-def bits_per_character(total_nats: float, num_characters: int) -> float: ...
+def bits_per_character(
+    total_nats: float, num_characters: int, *, validate_args: bool = True
+) -> float: ...
 
 
 @overload
-def bits_per_character(total_nats: torch.Tensor, num_characters: int) -> torch.Tensor: ...
+def bits_per_character(
+    total_nats: torch.Tensor, num_characters: int, *, validate_args: bool = True
+) -> torch.Tensor: ...
 
 
 def bits_per_character(
-    total_nats: float | torch.Tensor, num_characters: int
+    total_nats: float | torch.Tensor, num_characters: int, *, validate_args: bool = True
 ) -> float | torch.Tensor:
     r"""Convert a summed negative log-likelihood in nats to bits per character.
 
@@ -107,6 +128,12 @@ def bits_per_character(
         number or a 0-dim tensor).
     num_characters : int
         Number of characters in the scored text, >= 1.
+    validate_args : bool, default True
+        For a tensor ``total_nats``, check that it is finite and >= 0, reading
+        it back from the device once. ``False`` skips that check: the call then
+        never synchronises with an accelerator and runs on the ``meta``
+        device. A Python number, and the shape and dtype of a tensor, are
+        always checked.
 
     Returns
     -------
@@ -121,25 +148,28 @@ def bits_per_character(
     tensor(2.0000)
     """
     _check_total_nats(total_nats)
-    check_positive_int(num_characters, "num_characters")
+    check_scalar(num_characters, "num_characters", integer=True, min_val=1)
+    if validate_args and isinstance(total_nats, torch.Tensor):
+        run_deferred(non_negative_holds(total_nats, "total_nats"))
     return total_nats / (num_characters * math.log(2))
 
 
 def _check_total_nats(total_nats: float | torch.Tensor) -> None:
+    """The metadata part: a finite number >= 0, or a floating 0-dim tensor."""
     if not isinstance(total_nats, torch.Tensor):
-        check_non_negative(total_nats, "total_nats")
+        check_scalar(total_nats, "total_nats", min_val=0.0, max_val=math.inf, include_max=False)
         return
     check_floating(total_nats, "total_nats")
     if total_nats.dim() != 0:
         raise ValueError(
             f"`total_nats` must be a number or a 0-dim tensor, got shape {tuple(total_nats.shape)}"
         )
-    check_non_negative(float(total_nats.detach()), "total_nats")
 
 
-def _check_token_inputs(logits: torch.Tensor, target: torch.Tensor, ignore_index: int) -> None:
+def _check_token_shapes(logits: torch.Tensor, target: torch.Tensor) -> int:
+    """Check dtypes and shapes, vocabulary last; return the vocabulary size ``V``."""
     check_floating(logits, "logits")
-    check_tensor(target, "target")
+    check_index_dtype(target, "target")
     if logits.dim() < 1 or logits.shape[-1] < 1:
         raise ValueError(
             f"`logits` must have shape (..., V) with V >= 1, got {tuple(logits.shape)}"
@@ -149,7 +179,4 @@ def _check_token_inputs(logits: torch.Tensor, target: torch.Tensor, ignore_index
             f"`target` must have shape {tuple(logits.shape[:-1])} to match `logits` of shape "
             f"{tuple(logits.shape)} (vocabulary last), got {tuple(target.shape)}"
         )
-    check_finite(logits, "logits")
-    check_class_indices(target, logits.shape[-1], "target", ignore_index=ignore_index)
-    if not bool((target != ignore_index).any()):
-        raise ValueError("`target` has no token to score: every position equals `ignore_index`")
+    return logits.shape[-1]

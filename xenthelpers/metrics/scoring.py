@@ -23,7 +23,17 @@ from __future__ import annotations
 import torch
 
 from .._reduction import Reduction, reduce_loss
-from .._validation import check_probability_rows, check_reduction, target_rows
+from .._validation import (
+    Deferred,
+    check_class_indices_shape,
+    check_index_dtype,
+    check_reduction,
+    check_row_shape,
+    check_tensor,
+    class_indices_hold,
+    distribution_holds,
+    run_deferred,
+)
 
 
 def brier_score(
@@ -31,6 +41,7 @@ def brier_score(
     target: torch.Tensor,
     *,
     reduction: Reduction = "mean",
+    validate_args: bool = True,
 ) -> torch.Tensor:
     r"""Brier score: squared distance between the predicted and the target distribution.
 
@@ -59,6 +70,12 @@ def brier_score(
         ``(N, K)``, which give the expected score over outcomes drawn from :math:`q`.
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"none"`` returns the ``(N,)`` per-example scores.
+    validate_args : bool, default True
+        Check that ``probs`` (and a probability ``target``) hold probability
+        rows and that class indices lie in ``[0, K)``, reading the values back
+        from the device once. ``False`` skips these checks: the call then never
+        synchronises with an accelerator and runs on the ``meta`` device.
+        Shapes, dtypes and options are always checked.
 
     Returns
     -------
@@ -71,7 +88,7 @@ def brier_score(
     >>> brier_score(probs, torch.tensor([0, 1]), reduction="none")
     tensor([0.1400, 0.5000])
     """
-    outcome = _validated_target(probs, target, reduction)
+    outcome = _outcome_rows(probs, target, reduction, validate_args)
     distance = (probs - outcome).square().sum(dim=1)
     # The second term is exactly zero for one-hot targets.
     spread = 1 - outcome.square().sum(dim=1)
@@ -83,6 +100,7 @@ def log_score(
     target: torch.Tensor,
     *,
     reduction: Reduction = "mean",
+    validate_args: bool = True,
 ) -> torch.Tensor:
     r"""Logarithmic score: log-probability given to the outcome.
 
@@ -106,6 +124,12 @@ def log_score(
         ``(N, K)``, which give the expected score over outcomes drawn from :math:`q`.
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"none"`` returns the ``(N,)`` per-example scores.
+    validate_args : bool, default True
+        Check that ``probs`` (and a probability ``target``) hold probability
+        rows and that class indices lie in ``[0, K)``, reading the values back
+        from the device once. ``False`` skips these checks: the call then never
+        synchronises with an accelerator and runs on the ``meta`` device.
+        Shapes, dtypes and options are always checked.
 
     Returns
     -------
@@ -118,7 +142,7 @@ def log_score(
     >>> log_score(probs, torch.tensor([0, 1]), reduction="none")
     tensor([-0.6931, -0.6931])
     """
-    outcome = _validated_target(probs, target, reduction)
+    outcome = _outcome_rows(probs, target, reduction, validate_args)
     return reduce_loss(torch.xlogy(outcome, probs).sum(dim=1), reduction)
 
 
@@ -127,6 +151,7 @@ def spherical_score(
     target: torch.Tensor,
     *,
     reduction: Reduction = "mean",
+    validate_args: bool = True,
 ) -> torch.Tensor:
     r"""Spherical score: probability of the outcome divided by the Euclidean norm of ``probs``.
 
@@ -148,6 +173,12 @@ def spherical_score(
         ``(N, K)``, which give the expected score over outcomes drawn from :math:`q`.
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"none"`` returns the ``(N,)`` per-example scores.
+    validate_args : bool, default True
+        Check that ``probs`` (and a probability ``target``) hold probability
+        rows and that class indices lie in ``[0, K)``, reading the values back
+        from the device once. ``False`` skips these checks: the call then never
+        synchronises with an accelerator and runs on the ``meta`` device.
+        Shapes, dtypes and options are always checked.
 
     Returns
     -------
@@ -160,14 +191,38 @@ def spherical_score(
     >>> spherical_score(probs / probs.sum(dim=1, keepdim=True), torch.tensor([1, 0]))
     tensor(0.9000)
     """
-    outcome = _validated_target(probs, target, reduction)
+    outcome = _outcome_rows(probs, target, reduction, validate_args)
     norm = torch.linalg.vector_norm(probs, dim=1)
     return reduce_loss((outcome * probs).sum(dim=1) / norm, reduction)
 
 
-def _validated_target(
-    probs: torch.Tensor, target: torch.Tensor, reduction: Reduction
+def _outcome_rows(
+    probs: torch.Tensor, target: torch.Tensor, reduction: Reduction, validate_args: bool
 ) -> torch.Tensor:
+    """Check the inputs; return ``target`` as probability rows shaped like ``probs``."""
     check_reduction(reduction)
-    check_probability_rows(probs, "probs")
-    return target_rows(target, probs)
+    check_row_shape(probs, "probs")
+    check_tensor(target, "target")
+    num_examples, num_classes = probs.shape
+    checks: list[Deferred] = []
+    if target.is_floating_point():
+        if target.shape != probs.shape:
+            raise ValueError(
+                f"`target` probability rows must have the shape of `probs` {tuple(probs.shape)}, "
+                f"got {tuple(target.shape)}"
+            )
+        if validate_args:
+            checks.append(distribution_holds(target, "target", dim=1))
+        outcome = target.to(probs.dtype)
+    else:
+        check_index_dtype(target, "target")
+        check_class_indices_shape(target, num_examples)
+        if validate_args:
+            checks.append(class_indices_hold(target, num_classes, "target"))
+        # One-hot rows by comparison: no device-side assert, and no host read, for
+        # an index out of range when the checks are skipped.
+        classes = torch.arange(num_classes, device=target.device)
+        outcome = (target.unsqueeze(1) == classes).to(probs.dtype)
+    if validate_args:
+        run_deferred(distribution_holds(probs, "probs", dim=1), *checks)
+    return outcome

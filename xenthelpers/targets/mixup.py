@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from .._validation import (
-    check_distribution,
-    check_finite,
     check_floating,
-    check_positive,
+    check_scalar,
     check_tensor,
+    distribution_holds,
+    finite_holds,
+    run_deferred,
 )
 
 
@@ -44,6 +46,7 @@ def mixup(
     *,
     alpha: float = 1.0,
     generator: torch.Generator | None = None,
+    validate_args: bool = True,
 ) -> MixupBatch:
     r"""Mix a batch with a shuffled copy of itself.
 
@@ -80,6 +83,16 @@ def mixup(
         the batch reproducible; PyTorch's global generator when omitted.
         :math:`\lambda` is drawn by a NumPy ``Generator`` seeded from this
         generator, so the global NumPy state is neither used nor changed.
+    validate_args : bool, default True
+        Check that ``inputs`` are finite and ``targets`` hold probability
+        rows, reading them back from the device once. ``False`` skips these
+        checks; shapes, dtypes and ``alpha`` are always checked. Drawing the
+        batch itself needs the host once, whatever ``validate_args``:
+        :math:`\lambda` is returned as a Python float, so a ``generator`` on
+        an accelerator is read once for its seed, and a permutation drawn by
+        a CPU generator is copied once to an accelerator holding ``inputs``.
+        Nothing reads ``inputs`` or ``targets``, so with
+        ``validate_args=False`` the call runs on the ``meta`` device.
 
     Returns
     -------
@@ -100,6 +113,8 @@ def mixup(
     tensor([1., 1., 1., 1.])
     """
     _check_mixup_arguments(inputs, targets, alpha)
+    if validate_args:
+        run_deferred(finite_holds(inputs, "inputs"), distribution_holds(targets, "targets", dim=1))
     device = torch.device("cpu") if generator is None else generator.device
     seed = int(torch.randint(2**62, (), generator=generator, device=device))
     lam = float(np.random.default_rng(seed).beta(alpha, alpha))
@@ -113,9 +128,11 @@ def _mix(batch: torch.Tensor, index: torch.Tensor, lam: float) -> torch.Tensor:
 
 
 def _check_mixup_arguments(inputs: torch.Tensor, targets: torch.Tensor, alpha: float) -> None:
-    check_positive(alpha, "alpha")
+    """The metadata part of the checks: ``alpha``, dtypes and shapes."""
+    check_scalar(
+        alpha, "alpha", min_val=0.0, max_val=math.inf, include_min=False, include_max=False
+    )
     check_floating(inputs, "inputs")
-    check_finite(inputs, "inputs")
     if inputs.dim() < 1 or inputs.shape[0] < 1:
         raise ValueError(
             f"`inputs` must have shape (N, ...) with N >= 1, got {tuple(inputs.shape)}"
@@ -135,4 +152,3 @@ def _check_mixup_arguments(inputs: torch.Tensor, targets: torch.Tensor, alpha: f
             f"`targets` and `inputs` must have the same batch size, "
             f"got {targets.shape[0]} and {inputs.shape[0]}"
         )
-    check_distribution(targets, "targets", dim=1)

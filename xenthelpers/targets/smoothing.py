@@ -11,10 +11,12 @@ from __future__ import annotations
 import torch
 
 from .._validation import (
-    check_class_indices,
-    check_positive_int,
-    check_tensor,
-    check_unit_interval,
+    check_choice,
+    check_float_dtype,
+    check_index_dtype,
+    check_scalar,
+    class_indices_hold,
+    run_deferred,
 )
 
 ORDINAL_KERNELS = ("triangular", "uniform")
@@ -26,6 +28,7 @@ def smooth_labels(
     alpha: float,
     *,
     dtype: torch.dtype = torch.float32,
+    validate_args: bool = True,
 ) -> torch.Tensor:
     r"""Uniformly smoothed one-hot targets.
 
@@ -55,6 +58,13 @@ def smooth_labels(
         the uniform distribution.
     dtype : torch.dtype, default torch.float32
         Floating-point dtype of the result.
+    validate_args : bool, default True
+        Check that ``target`` holds class indices in ``[0, num_classes)``,
+        reading it back from the device once. ``False`` skips that check: the
+        call then never synchronises with an accelerator and runs on the
+        ``meta`` device; an index out of range then gives a wrong row, never
+        an error or a device-side assert. Shapes, dtypes and the other
+        arguments are always checked.
 
     Returns
     -------
@@ -68,10 +78,12 @@ def smooth_labels(
     tensor([[0.8000, 0.1000, 0.1000],
             [0.1000, 0.1000, 0.8000]])
     """
-    _check_label_arguments(target, num_classes, alpha, dtype)
+    _check_label_arguments(target, num_classes, alpha, dtype, validate_args)
     shape = (target.shape[0], num_classes, *target.shape[1:])
+    classes = torch.arange(num_classes, device=target.device).view(-1, *[1] * (target.dim() - 1))
+    is_target = target.unsqueeze(1) == classes  # one-hot without scatter's index checks
     smoothed = torch.full(shape, alpha / num_classes, dtype=dtype, device=target.device)
-    return smoothed.scatter_(1, target.long().unsqueeze(1), 1.0 - alpha + alpha / num_classes)
+    return smoothed.masked_fill_(is_target, 1.0 - alpha + alpha / num_classes)
 
 
 def ordinal_smooth_labels(
@@ -82,6 +94,7 @@ def ordinal_smooth_labels(
     kernel: str = "triangular",
     width: int = 1,
     dtype: torch.dtype = torch.float32,
+    validate_args: bool = True,
 ) -> torch.Tensor:
     r"""Label smoothing that only moves mass to neighbouring ranks.
 
@@ -124,6 +137,13 @@ def ordinal_smooth_labels(
         Largest rank distance that receives mass (an integer >= 1).
     dtype : torch.dtype, default torch.float32
         Floating-point dtype of the result.
+    validate_args : bool, default True
+        Check that ``target`` holds class indices in ``[0, num_classes)``,
+        reading it back from the device once. ``False`` skips that check: the
+        call then never synchronises with an accelerator and runs on the
+        ``meta`` device; an index out of range then gives a wrong row, never
+        an error or a device-side assert. Shapes, dtypes and the other
+        arguments are always checked.
 
     Returns
     -------
@@ -137,10 +157,9 @@ def ordinal_smooth_labels(
     tensor([[0.8667, 0.1333, 0.0000, 0.0000, 0.0000],
             [0.0000, 0.1000, 0.8000, 0.1000, 0.0000]])
     """
-    _check_label_arguments(target, num_classes, alpha, dtype)
-    if kernel not in ORDINAL_KERNELS:
-        raise ValueError(f"`kernel` must be one of {ORDINAL_KERNELS}, got {kernel!r}")
-    check_positive_int(width, "width")
+    check_choice(kernel, "kernel", ORDINAL_KERNELS)
+    check_scalar(width, "width", integer=True, min_val=1)
+    _check_label_arguments(target, num_classes, alpha, dtype, validate_args)
     ranks = torch.arange(num_classes, device=target.device)
     distance = (ranks - target.long().unsqueeze(-1)).abs()
     weights = _kernel_weights(distance, kernel, width).to(dtype)
@@ -163,12 +182,13 @@ def _check_label_arguments(
     num_classes: int,
     alpha: float,
     dtype: torch.dtype,
+    validate_args: bool,
 ) -> None:
-    check_tensor(target, "target")
+    check_index_dtype(target, "target")
     if target.dim() < 1:
         raise ValueError("`target` must have shape (N,) or (N, d1, ...), got a 0-dim tensor")
-    check_positive_int(num_classes, "num_classes")
-    check_class_indices(target, num_classes, "target")
-    check_unit_interval(alpha, "alpha")
-    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise ValueError(f"`dtype` must be a floating-point torch.dtype, got {dtype!r}")
+    check_scalar(num_classes, "num_classes", integer=True, min_val=1)
+    check_scalar(alpha, "alpha", min_val=0.0, max_val=1.0)
+    check_float_dtype(dtype)
+    if validate_args:
+        run_deferred(class_indices_hold(target, num_classes, "target"))
