@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from xenthelpers import MLPEnsemble
+from xenthelpers import MLPEnsemble, fit, sum_over_members
 
 F64 = torch.float64
 
@@ -197,8 +197,7 @@ def _assert_member_weights(ensemble, index, standalone, atol):
         torch.testing.assert_close(a, b, rtol=0, atol=atol)
 
 
-def _summed_loss(logits, target):
-    return logits.shape[-1] * F.cross_entropy(logits, target)
+_summed_loss = sum_over_members(F.cross_entropy, 3)
 
 
 def _mean_loss(logits, target):
@@ -254,6 +253,92 @@ def test_mean_loss_under_adam_acts_as_a_larger_epsilon():
         adam_with_3_eps = functools.partial(torch.optim.Adam, eps=3e-8)
         _train(alone[m], F.cross_entropy, x[:, m], y[:, m], adam_with_3_eps, 1e-2, steps=25)
         _assert_member_weights(ensemble, m, alone[m], atol=1e-10)
+
+
+# --- sum_over_members -------------------------------------------------------------------------
+
+
+@settings(max_examples=25)
+@given(
+    num_members=st.integers(1, 4),
+    n=st.integers(1, 12),
+    num_classes=st.integers(2, 5),
+    seed=st.integers(0, 2**16),
+)
+def test_sum_over_members_is_the_sum_of_the_members_mean_losses(num_members, n, num_classes,
+                                                                seed):
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn(n, num_classes, num_members, dtype=F64, generator=g)
+    target = torch.randint(0, num_classes, (n, num_members), generator=g)
+    total = sum_over_members(F.cross_entropy, num_members)(logits, target)
+    by_member = sum(F.cross_entropy(logits[..., m], target[:, m]) for m in range(num_members))
+    torch.testing.assert_close(total, by_member, rtol=1e-13, atol=0)
+
+
+def test_sum_over_members_is_bit_for_bit_the_product_with_the_number_of_members():
+    logits = torch.randn(30, 4, 5, requires_grad=True, generator=torch.Generator().manual_seed(1))
+    target = torch.randint(0, 4, (30, 5), generator=torch.Generator().manual_seed(2))
+    smoothed = functools.partial(F.cross_entropy, label_smoothing=0.1)
+    by_hand = 5 * smoothed(logits, target)
+    (grad_by_hand,) = torch.autograd.grad(by_hand, logits)
+    wrapped = sum_over_members(smoothed, 5)(logits, target)
+    (grad_wrapped,) = torch.autograd.grad(wrapped, logits)
+    assert torch.equal(wrapped, by_hand) and torch.equal(grad_wrapped, grad_by_hand)
+
+
+def test_fit_with_sum_over_members_repeats_the_hand_written_product_exactly():
+    x, y = _data()
+    models = [_ensemble(), _ensemble()]
+    losses = [sum_over_members(F.cross_entropy, 3), lambda z, t: 3 * F.cross_entropy(z, t)]
+    histories = [fit(m, loss, x, y, num_epochs=20, lr=1e-2, batch_size=16,
+                     generator=torch.Generator().manual_seed(0))
+                 for m, loss in zip(models, losses)]
+    assert histories[0].loss == histories[1].loss
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        assert torch.equal(a, b)
+
+
+def test_sum_over_members_works_for_binary_outputs_of_one_logit():
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(20, 1, 4, dtype=F64, generator=g)
+    target = torch.randint(0, 2, (20, 4), generator=g).to(F64)
+    bce = sum_over_members(lambda z, t: F.binary_cross_entropy_with_logits(z[:, 0], t), 4)
+    by_member = sum(F.binary_cross_entropy_with_logits(logits[:, 0, m], target[:, m])
+                    for m in range(4))
+    torch.testing.assert_close(bce(logits, target), by_member, rtol=1e-13, atol=0)
+
+
+def test_class_weights_break_the_identity_as_documented():
+    # The weighted mean divides by the weight of every member's targets together.
+    logits = torch.randn(50, 3, 2, dtype=F64, generator=torch.Generator().manual_seed(4))
+    target = torch.stack([torch.zeros(50, dtype=torch.long), torch.full((50,), 2)], dim=1)
+    weight = torch.tensor([1.0, 1.0, 10.0], dtype=F64)
+    pooled = sum_over_members(functools.partial(F.cross_entropy, weight=weight), 2)
+    by_member = sum(F.cross_entropy(logits[..., m], target[:, m], weight=weight)
+                    for m in range(2))
+    assert not torch.allclose(pooled(logits, target), by_member)
+
+
+def test_sum_over_members_names_its_loss_and_count():
+    assert repr(sum_over_members(F.cross_entropy, 5)).startswith("sum_over_members(<function")
+    assert repr(sum_over_members(F.cross_entropy, 5)).endswith("num_members=5)")
+
+
+@pytest.mark.parametrize(
+    ("loss_fn", "num_members", "match"),
+    [("cross_entropy", 3, "loss_fn"), (F.cross_entropy, 0, "num_members"),
+     (F.cross_entropy, 2.0, "num_members"), (F.cross_entropy, True, "num_members")],
+)
+def test_sum_over_members_rejects_bad_arguments(loss_fn, num_members, match):
+    with pytest.raises(ValueError, match=match):
+        sum_over_members(loss_fn, num_members)
+
+
+@pytest.mark.parametrize("shape", [(10, 4, 2), (10, 3, 4), ()])
+def test_sum_over_members_rejects_outputs_without_the_members_last(shape):
+    loss_fn = sum_over_members(lambda z, t: z.sum(), 3)
+    with pytest.raises(ValueError, match="outputs.*3 members"):
+        loss_fn(torch.zeros(shape), torch.zeros(10))
 
 
 # --- validation -----------------------------------------------------------------------------

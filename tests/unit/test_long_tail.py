@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tests.unit.devices import DEVICES
 from xenthelpers.data.long_tail import long_tail_prior
-from xenthelpers.data.synthetic import make_gaussian_classes
+from xenthelpers.data.gaussian_classes import make_gaussian_classes
 
 FEW = settings(max_examples=50, deadline=None)
 

@@ -8,13 +8,13 @@ from .barcodes import (
     kmer_names,
     make_barcode_regions,
 )
-from .crowds import SimulatedCrowd, simulate_crowd, worker_confusion_matrix
-from .imbalanced import RarePositives, RarePositivesSample
+from .gaussian_classes import GaussianClasses, make_gaussian_classes
 from .localisation import LocalisationSample, ProteinLocalisation, make_protein_localisation
 from .long_tail import long_tail_prior
 from .markov import MarkovSource, make_markov_source
 from .mixed_table import LatentFactorTable, MixedTableSample, make_mixed_table
-from .synthetic import GaussianClasses, make_gaussian_classes
+from .rare_positives import RarePositives, RarePositivesSample
+from .simulated_crowd import SimulatedCrowd, simulate_crowd, worker_confusion_matrix
 from .taxonomy import TaxonomyClasses, make_taxonomy_classes
 
 __all__ = [

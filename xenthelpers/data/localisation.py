@@ -32,7 +32,7 @@ from .._validation import (
     check_tensor,
     check_unit_interval,
 )
-from .synthetic import GaussianClasses
+from .gaussian_classes import GaussianClasses
 
 #: The compartments of :func:`make_protein_localisation`, in label order.
 COMPARTMENTS = ("nucleus", "cytoplasm", "mitochondrion", "membrane")

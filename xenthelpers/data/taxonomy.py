@@ -16,7 +16,7 @@ import torch
 
 from .._validation import check_finite, check_floating, check_positive, check_positive_int
 from ..losses.hierarchical import Taxonomy
-from .synthetic import GaussianClasses
+from .gaussian_classes import GaussianClasses
 
 
 class TaxonomyClasses(GaussianClasses):

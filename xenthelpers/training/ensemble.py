@@ -9,7 +9,8 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-from .._validation import check_floating, check_positive_int
+from .._validation import check_floating, check_members_last, check_positive_int
+from .loop import LossFn
 
 
 class MLPEnsemble(nn.Module):
@@ -57,8 +58,8 @@ class MLPEnsemble(nn.Module):
     divides by the root of the running squared gradient, is unaffected apart
     from its :math:`\epsilon`, which acts as if it were :math:`M\epsilon`.
     ``F.cross_entropy(output, target)`` with its default ``reduction="mean"``
-    averages over members as well as examples, so multiply it by
-    ``num_members`` (or sum the per-member means). Steps that look at all
+    averages over members as well as examples; :func:`sum_over_members` turns
+    such a loss into the sum over members. Steps that look at all
     parameters at once couple the members and break the equivalence: clipping
     the global gradient norm, or a line search such as L-BFGS's.
 
@@ -93,7 +94,7 @@ class MLPEnsemble(nn.Module):
     >>> logits = model(x)
     >>> logits.shape
     torch.Size([10, 4, 3])
-    >>> loss = model.num_members * F.cross_entropy(logits, y)  # the sum over members
+    >>> loss = sum_over_members(F.cross_entropy, model.num_members)(logits, y)
     >>> model(torch.randn(7, 2)).shape  # one batch shared by all members
     torch.Size([7, 4, 3])
     >>> single = model.member(1)  # a standalone copy of member 1
@@ -168,6 +169,82 @@ class MLPEnsemble(nn.Module):
             f"`input` must have shape (N, {members}, {d_in}) or (N, {d_in}), "
             f"got {tuple(input.shape)}"
         )
+
+
+def sum_over_members(loss_fn: LossFn, num_members: int) -> LossFn:
+    r"""The sum over ensemble members of a loss that averages over examples and members.
+
+    For outputs with the members in the last dimension, such as those of
+    :class:`MLPEnsemble` (shape ``(N, K, M)``), a loss such as
+    ``F.cross_entropy`` with ``reduction="mean"`` averages the element losses
+    :math:`\ell_{nm}` of example :math:`n` and member :math:`m` over all
+    :math:`NM` of them. :math:`M` times that average is the sum of the members'
+    own mean losses,
+
+    .. math::
+
+        M \cdot \frac{1}{NM} \sum_{m=1}^{M} \sum_{n=1}^{N} \ell_{nm}
+        = \sum_{m=1}^{M} \underbrace{\frac{1}{N} \sum_{n=1}^{N} \ell_{nm}}_{L_m},
+
+    the objective under which every member trains as if it were alone (see
+    :class:`MLPEnsemble`). The returned function computes exactly
+    ``num_members * loss_fn(outputs, target)``: one call of ``loss_fn`` on all
+    members, so a training run with it repeats the arithmetic of that product
+    bit for bit.
+
+    The identity needs a loss that gives every element the same weight. It does
+    not hold for a mean normalised by something shared across members, such as
+    ``F.cross_entropy(..., weight=w)`` (which divides by the total weight of all
+    members' targets) or a mean over the observed entries of a masked loss
+    whose count differs between members; for those, add up one call per member
+    or use ``reduction="sum"`` divided by :math:`N`.
+
+    Parameters
+    ----------
+    loss_fn : callable
+        ``loss_fn(outputs, target) -> scalar tensor``, the mean of an element
+        loss over examples and members.
+    num_members : int
+        Number of members :math:`M` (``model.num_members``), >= 1; the returned
+        function checks that ``outputs`` has this size in its last dimension.
+
+    Returns
+    -------
+    callable
+        ``(outputs, target) -> num_members * loss_fn(outputs, target)``, to pass
+        to :func:`fit`.
+
+    Examples
+    --------
+    >>> import torch.nn.functional as F
+    >>> _ = torch.manual_seed(0)
+    >>> model = MLPEnsemble(3, (2, 4))
+    >>> x, y = torch.randn(10, 3, 2), torch.randint(0, 4, (10, 3))
+    >>> loss_fn = sum_over_members(F.cross_entropy, model.num_members)
+    >>> logits = model(x)
+    >>> per_member = [F.cross_entropy(logits[..., m], y[:, m]) for m in range(3)]
+    >>> torch.allclose(loss_fn(logits, y), sum(per_member))
+    True
+    """
+    if not callable(loss_fn):
+        raise ValueError(f"`loss_fn` must be callable, got {type(loss_fn).__name__}")
+    check_positive_int(num_members, "num_members")
+    return _MemberSum(loss_fn, num_members)
+
+
+class _MemberSum:
+    """``num_members * loss_fn(outputs, target)``, with the members' count checked."""
+
+    def __init__(self, loss_fn: LossFn, num_members: int) -> None:
+        self.loss_fn = loss_fn
+        self.num_members = num_members
+
+    def __call__(self, outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        check_members_last(outputs, self.num_members, "outputs")
+        return self.num_members * self.loss_fn(outputs, target)
+
+    def __repr__(self) -> str:
+        return f"sum_over_members({self.loss_fn!r}, num_members={self.num_members})"
 
 
 def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:

@@ -1,4 +1,4 @@
-"""Tests for xenthelpers.data.crowds."""
+"""Tests for xenthelpers.data.simulated_crowd."""
 
 from __future__ import annotations
 

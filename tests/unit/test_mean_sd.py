@@ -1,4 +1,4 @@
-"""mean_sd: a result over seeds as "mean ± sd"."""
+"""mean_sd: a result over seeds as "mean ± sd", the text of over_seeds."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import xenthelpers
 from xenthelpers import mean_sd
+from xenthelpers.metrics import over_seeds
 
 
 def _parse(text: str) -> tuple[float, float]:
@@ -85,6 +87,21 @@ def test_is_what_the_chapters_wrote_before():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_accepts_a_cuda_tensor():
     assert mean_sd(torch.tensor([1.0, 2.0, 3.0], device="cuda")) == "2.000 ± 1.000"
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=2, max_size=12),
+    st.sampled_from([".3f", ".1e", ".2%", "+.4g"]),
+)
+def test_is_the_text_of_over_seeds(values, fmt):
+    assert mean_sd(values, fmt) == format(over_seeds(values), fmt)
+
+
+def test_is_exported_from_the_package_and_from_metrics():
+    assert xenthelpers.mean_sd is xenthelpers.metrics.mean_sd is mean_sd
+    assert "mean_sd" in xenthelpers.__all__ and "mean_sd" in xenthelpers.metrics.__all__
+    assert "mean_sd" not in xenthelpers.training.__all__
 
 
 # --- validation -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Tests for xenthelpers.data.imbalanced."""
+"""Tests for xenthelpers.data.rare_positives."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tests.unit.bayes import gaussian_log_joint
 from tests.unit.devices import DEVICES
-from xenthelpers.data.imbalanced import COMPONENTS, RarePositives, RarePositivesSample
+from xenthelpers.data.rare_positives import COMPONENTS, RarePositives, RarePositivesSample
 
 FEW = settings(max_examples=30, deadline=None)
 

@@ -1,4 +1,4 @@
-"""Tests for xenthelpers.data.synthetic."""
+"""Tests for xenthelpers.data.gaussian_classes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from torch.distributions import MultivariateNormal
 
 from tests.unit.bayes import gaussian_posterior
 from tests.unit.devices import DEVICES
-from xenthelpers.data.synthetic import GaussianClasses, make_gaussian_classes
+from xenthelpers.data.gaussian_classes import GaussianClasses, make_gaussian_classes
 
 FEW = settings(max_examples=30, deadline=None)
 
