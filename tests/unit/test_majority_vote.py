@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -11,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.devices import DEVICES
+from tests.unit.host_reads import NEEDS_CUDA, cuda_synchronisations
 from xenthelpers.crowds import majority_vote, majority_vote_labels
 
 FEW = settings(max_examples=30, deadline=None)
@@ -139,6 +142,15 @@ GOOD_LABELS = torch.tensor([0, 1, 1])
         ({"num_tasks": 2.0}, "num_tasks"),
         ({"tasks": GOOD_TASKS[:0], "labels": GOOD_LABELS[:0]}, "`tasks` must hold at least one"),
         ({"labels": GOOD_LABELS.to("meta")}, "`labels` must be on the same device"),
+        ({"tasks": np.array([0.0, 0.0, 1.0])}, "`tasks` must hold integer ids, got dtype float"),
+        ({"labels": pd.Series(["a", "b", "b"])}, "`labels` must hold integer ids.*factorize"),
+        ({"labels": pd.Series([0, None, 1], dtype="Int64")}, "`labels` must hold integer ids"),
+        ({"tasks": np.array([True, False, True])}, "`tasks` must hold integer ids"),
+        ({"tasks": np.zeros((3, 1), dtype=np.int64)}, "`tasks` must be 1-D"),
+        ({"labels": [0, 1]}, "`labels` must have the same length"),
+        ({"labels": np.array([0, 1, 3]), "num_classes": 3}, "`labels` must hold ids smaller"),
+        ({"num_tasks": np.int64(1)}, "`tasks` must hold ids smaller than `num_tasks` = 1"),
+        ({"num_tasks": True}, "num_tasks"),
     ],
 )
 def test_rejects_bad_input(function, kwargs, match):
@@ -150,3 +162,86 @@ def test_rejects_bad_input(function, kwargs, match):
 def test_rejects_non_floating_dtype():
     with pytest.raises(ValueError, match="dtype"):
         majority_vote(GOOD_TASKS, GOOD_LABELS, dtype=torch.long)
+
+
+# ---------------------------------------------------------------- table columns
+
+
+@pytest.mark.parametrize("function", [majority_vote, majority_vote_labels])
+@pytest.mark.parametrize(
+    "convert",
+    [
+        np.asarray,
+        lambda column: np.asarray(column, dtype=np.int16),
+        lambda column: np.asarray(column, dtype=np.uint32),
+        pd.Series,
+        lambda column: pd.Series(column, dtype="Int64"),
+        lambda column: pd.Index(column),
+        lambda column: column.tolist(),
+    ],
+    ids=["int64", "int16", "uint32", "series", "nullable", "index", "list"],
+)
+def test_takes_table_columns(function, convert):
+    gen = torch.Generator().manual_seed(1)
+    tasks = torch.arange(40).repeat_interleave(3)
+    labels = torch.randint(0, 4, tasks.shape, generator=gen)
+    expected = function(tasks, labels)
+    result = function(convert(tasks.numpy()), convert(labels.numpy()))
+    assert isinstance(result, torch.Tensor) and result.device == torch.device("cpu")
+    torch.testing.assert_close(result, expected, rtol=0, atol=0)
+
+
+def test_columns_of_a_data_frame():
+    frame = pd.DataFrame({"item": ["b", "a", "a", "b", "b"], "label": [2, 0, 0, 1, 2]})
+    tasks, names = pd.factorize(frame["item"])
+    votes = majority_vote(tasks, frame["label"], num_classes=3)
+    assert names.tolist() == ["b", "a"]
+    torch.testing.assert_close(votes, torch.tensor([[0, 1 / 3, 2 / 3], [1.0, 0, 0]]))
+
+
+# ---------------------------------------------------------------- validate_args
+
+
+@pytest.mark.parametrize("function", [majority_vote, majority_vote_labels])
+def test_value_checks_are_read_back_once(monkeypatch, function):
+    module = sys.modules["xenthelpers.crowds.majority"]
+    calls = []
+    original = module.run_deferred
+    monkeypatch.setattr(module, "run_deferred", lambda *c: calls.append(len(c)) or original(*c))
+    function(GOOD_TASKS, GOOD_LABELS, num_classes=2, num_tasks=2)
+    function(GOOD_TASKS, GOOD_LABELS, validate_args=False)
+    assert calls == [2]
+
+
+@pytest.mark.parametrize("function", [majority_vote, majority_vote_labels])
+def test_no_host_read_with_counts_given_and_validate_args_false(monkeypatch, function):
+    expected = function(GOOD_TASKS, GOOD_LABELS, num_classes=2, num_tasks=2)
+
+    def read(*args, **kwargs):
+        raise AssertionError("a tensor was read back to the host")
+
+    for method in ("tolist", "item", "__bool__", "__int__", "__float__", "__index__"):
+        monkeypatch.setattr(torch.Tensor, method, read)
+    result = function(GOOD_TASKS, GOOD_LABELS, num_classes=2, num_tasks=2,
+                      validate_args=False)
+    with pytest.raises(AssertionError, match="read back"):  # the patch works
+        function(GOOD_TASKS, GOOD_LABELS, num_classes=2, num_tasks=2)
+    monkeypatch.undo()
+    torch.testing.assert_close(result, expected, rtol=0, atol=0)
+
+
+@NEEDS_CUDA
+@pytest.mark.parametrize("function", [majority_vote, majority_vote_labels])
+def test_one_synchronisation_to_validate_none_without(function):
+    tasks, labels = GOOD_TASKS.cuda(), GOOD_LABELS.cuda()
+    counts = {"num_classes": 2, "num_tasks": 2}
+    assert cuda_synchronisations(lambda: function(tasks, labels, **counts)) == 1
+    assert cuda_synchronisations(lambda: function(tasks, labels, **counts,
+                                                  validate_args=False)) == 0
+
+
+def test_default_counts_read_the_ids_even_without_validation():
+    # num_tasks=None means tasks.max() + 1: the ids decide the shape of the result.
+    tasks = torch.tensor([0, 4])
+    labels = torch.tensor([1, 0])
+    assert majority_vote(tasks, labels, validate_args=False).shape == (5, 2)

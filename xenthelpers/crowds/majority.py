@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import torch
+from numpy.typing import ArrayLike
 
-from .._validation import check_annotation_columns, check_float_dtype, resolve_count
+from .._validation import (
+    annotation_columns,
+    check_float_dtype,
+    ids_hold,
+    resolve_counts,
+    run_deferred,
+)
 
 
 def majority_vote(
-    tasks: torch.Tensor,
-    labels: torch.Tensor,
+    tasks: torch.Tensor | ArrayLike,
+    labels: torch.Tensor | ArrayLike,
     *,
     num_classes: int | None = None,
     num_tasks: int | None = None,
     dtype: torch.dtype | None = None,
+    validate_args: bool = True,
 ) -> torch.Tensor:
     r"""Soft majority vote: the fraction of each task's annotations that chose each class.
 
@@ -30,10 +38,13 @@ def majority_vote(
 
     Parameters
     ----------
-    tasks : torch.Tensor
-        ``(M,)`` long tensor, the task id (from 0) of each of the ``M`` annotations.
-    labels : torch.Tensor
-        ``(M,)`` long tensor, the class reported in each annotation.
+    tasks : torch.Tensor or array-like
+        ``(M,)`` task id (from 0) of each of the ``M`` annotations: a ``torch.long``
+        tensor, or integers of any width in a NumPy array, a pandas Series or a list
+        (table columns), which become a long tensor on the CPU. Names must be encoded
+        as integer ids first (for example with ``pandas.factorize``).
+    labels : torch.Tensor or array-like
+        ``(M,)`` class reported in each annotation, as ``tasks``.
     num_classes : int, optional
         Number of classes ``K``; default ``labels.max() + 1``.
     num_tasks : int, optional
@@ -42,6 +53,13 @@ def majority_vote(
         the uniform row :math:`1/K`, so that every row stays a distribution.
     dtype : torch.dtype, optional
         Floating dtype of the result; default ``torch.get_default_dtype()``.
+    validate_args : bool, default True
+        Check the values of the ids: >= 0, and below ``num_classes`` and
+        ``num_tasks`` when they are given, read back from the device in one transfer.
+        ``False`` skips these checks (invalid ids then give undefined results); types
+        and shapes are checked either way. A count left to its default is the largest
+        id + 1, which reads the ids whatever this flag: give both counts for a call
+        that never synchronises with the device.
 
     Returns
     -------
@@ -56,18 +74,28 @@ def majority_vote(
     >>> majority_vote(tasks, labels, num_classes=3)
     tensor([[0.3333, 0.0000, 0.6667],
             [0.5000, 0.5000, 0.0000]])
+
+    Columns of integer ids work as they are, for example those of a pandas
+    ``DataFrame``:
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"task": [0, 0, 1], "label": [1, 1, 0]})
+    >>> majority_vote(frame["task"], frame["label"])
+    tensor([[0., 1.],
+            [1., 0.]])
     """
     dtype = check_float_dtype(dtype)
-    counts = _vote_counts(tasks, labels, num_classes, num_tasks)
+    counts = _vote_counts(tasks, labels, num_classes, num_tasks, validate_args)
     return _vote_fractions(counts, dtype)
 
 
 def majority_vote_labels(
-    tasks: torch.Tensor,
-    labels: torch.Tensor,
+    tasks: torch.Tensor | ArrayLike,
+    labels: torch.Tensor | ArrayLike,
     *,
     num_classes: int | None = None,
     num_tasks: int | None = None,
+    validate_args: bool = True,
 ) -> torch.Tensor:
     r"""Hard majority vote: the most frequent label of each task.
 
@@ -81,7 +109,11 @@ def majority_vote_labels(
 
     Parameters
     ----------
-    tasks, labels, num_classes, num_tasks
+    tasks, labels : torch.Tensor or array-like
+        As in :func:`majority_vote`.
+    num_classes, num_tasks : int, optional
+        As in :func:`majority_vote`.
+    validate_args : bool, default True
         As in :func:`majority_vote`.
 
     Returns
@@ -96,23 +128,31 @@ def majority_vote_labels(
     >>> majority_vote_labels(tasks, labels)
     tensor([2, 0])
     """
-    counts = _vote_counts(tasks, labels, num_classes, num_tasks)
+    counts = _vote_counts(tasks, labels, num_classes, num_tasks, validate_args)
     # argmax returns the first maximal index, hence the lowest class among ties.
     return counts.argmax(dim=1)
 
 
 def _vote_counts(
-    tasks: torch.Tensor,
-    labels: torch.Tensor,
+    tasks: torch.Tensor | ArrayLike,
+    labels: torch.Tensor | ArrayLike,
     num_classes: int | None,
     num_tasks: int | None,
+    validate_args: bool,
 ) -> torch.Tensor:
     """Check the inputs and return the ``(N, K)`` long tensor of votes per task and class."""
-    check_annotation_columns(tasks=tasks, labels=labels)
-    num_classes = resolve_count(num_classes, labels, "num_classes", "labels")
-    num_tasks = resolve_count(num_tasks, tasks, "num_tasks", "tasks")
+    tasks, labels = annotation_columns(tasks=tasks, labels=labels)
+    num_classes, num_tasks = resolve_counts(
+        (labels, num_classes, "labels", "num_classes"), (tasks, num_tasks, "tasks", "num_tasks")
+    )
+    if validate_args:
+        run_deferred(
+            ids_hold(labels, num_classes, "labels", "num_classes"),
+            ids_hold(tasks, num_tasks, "tasks", "num_tasks"),
+        )
     flat = tasks * num_classes + labels
-    counts = torch.bincount(flat, minlength=num_tasks * num_classes)
+    # index_add_ rather than bincount, which reads the largest id back to size its output.
+    counts = flat.new_zeros(num_tasks * num_classes).index_add_(0, flat, torch.ones_like(flat))
     return counts.view(num_tasks, num_classes)
 
 
