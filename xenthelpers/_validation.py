@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -290,14 +289,6 @@ def distribution_holds(
     return Deferred(lowest_ok.all() & sums_ok.all(), explain)
 
 
-def check_binary_targets(target: torch.Tensor, name: str = "target") -> None:
-    """Require float targets in ``[0, 1]`` (hard 0/1 labels or soft probabilities)."""
-    check_floating(target, name)
-    check_not_nan(target, name)
-    if target.numel() and bool(((target < 0) | (target > 1)).any()):
-        raise ValueError(f"`{name}` must lie in [0, 1]")
-
-
 # --- Losses -------------------------------------------------------------------
 
 
@@ -341,38 +332,6 @@ def check_prior(prior: torch.Tensor, num_classes: int | None = None, name: str =
     check_distribution(prior, name, positive=True)
 
 
-def check_not_empty(tensor: torch.Tensor, name: str) -> None:
-    """Require at least one element (a mean over nothing would be NaN)."""
-    if tensor.numel() == 0:
-        raise ValueError(f"`{name}` must not be empty, got shape {tuple(tensor.shape)}")
-
-
-def check_matrix(tensor: torch.Tensor, name: str, what: str = "(N, K)") -> None:
-    """Require a non-empty 2-D floating-point tensor."""
-    check_floating(tensor, name)
-    if tensor.dim() != 2 or tensor.numel() == 0:
-        raise ValueError(
-            f"`{name}` must be a non-empty 2-D tensor {what}, got {tuple(tensor.shape)}"
-        )
-
-
-def check_result_finite(values: torch.Tensor, **inputs: torch.Tensor) -> None:
-    """Raise ``ValueError`` naming the input to blame when ``values`` is not finite.
-
-    The losses call this on a small intermediate result (one value per example)
-    instead of scanning every input up front: the inputs are examined only once
-    the result is known to be poisoned, which keeps the common case cheap.
-    """
-    if bool(torch.isfinite(values).all()):
-        return
-    for name, tensor in inputs.items():
-        check_finite(tensor, name)
-    raise ValueError(
-        "the loss overflowed to a non-finite value although every input is finite; "
-        "rescale the inputs (for example a larger `temperature`)"
-    )
-
-
 def target_log_probs_hold(nll: torch.Tensor, logits: torch.Tensor) -> Deferred:
     """Deferred check of ``nll``, the target classes' cross-entropies ``-log p`` of ``logits``.
 
@@ -408,20 +367,6 @@ def check_probability_rows(probs: torch.Tensor, name: str = "probs") -> None:
     check_distribution(probs, name, dim=1)
 
 
-def check_rows_and_labels(probs: torch.Tensor, target: torch.Tensor) -> None:
-    """Require ``(N, K)`` probability rows and ``(N,)`` class indices in ``[0, K)``.
-
-    Both are checked with a single device-to-host copy.
-    """
-    check_row_shape(probs, "probs")
-    check_index_dtype(target, "target")
-    check_class_indices_shape(target, probs.shape[0])
-    run_deferred(
-        distribution_holds(probs, "probs", dim=1),
-        class_indices_hold(target, probs.shape[1], "target"),
-    )
-
-
 def check_row_shape(probs: torch.Tensor, name: str) -> None:
     """Require a floating ``(N, K)`` tensor with ``N, K >= 1``."""
     check_floating(probs, name)
@@ -429,27 +374,6 @@ def check_row_shape(probs: torch.Tensor, name: str) -> None:
         raise ValueError(
             f"`{name}` must have shape (N, K) with N, K >= 1, got {tuple(probs.shape)}"
         )
-
-
-def target_rows(target: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
-    """Validate ``target`` against ``(N, K)`` ``probs`` and return it as probability rows.
-
-    ``target`` is either class indices of shape ``(N,)`` or probability rows of
-    the same shape as ``probs``; the result has ``probs``'s dtype and device.
-    """
-    check_tensor(target, "target")
-    num_examples, num_classes = probs.shape
-    if target.is_floating_point():
-        if target.shape != probs.shape:
-            raise ValueError(
-                f"`target` probability rows must have the shape of `probs` {tuple(probs.shape)}, "
-                f"got {tuple(target.shape)}"
-            )
-        check_probability_rows(target, "target")
-        return target.to(probs.dtype)
-    check_class_indices_shape(target, num_examples)
-    check_class_indices(target, num_classes, "target")
-    return F.one_hot(target.long(), num_classes).to(probs.dtype)
 
 
 def check_class_indices_shape(target: torch.Tensor, num_examples: int) -> None:
@@ -683,7 +607,7 @@ def result_finite_holds(
     *,
     advice: str = "rescale the inputs",
 ) -> Deferred:
-    """The deferred form of :func:`check_result_finite`: ``values`` must be finite.
+    """Deferred: ``values`` (a small intermediate result) must be finite.
 
     ``inputs`` maps argument names to the tensors to blame, in order (``None``
     entries are skipped); ``advice`` ends the message raised when they are all
@@ -742,8 +666,8 @@ def check_prior_shape(
         )
 
 
-def check_2d(tensor: torch.Tensor, name: str, what: str = "(N, K)") -> None:
-    """Require a 2-D floating-point tensor; unlike :func:`check_matrix`, it may be empty."""
+def check_matrix(tensor: torch.Tensor, name: str, what: str = "(N, K)") -> None:
+    """Require a 2-D floating-point tensor (possibly empty, as a batch of no rows)."""
     check_floating(tensor, name)
     if tensor.dim() != 2:
         raise ValueError(f"`{name}` must be a 2-D tensor {what}, got {tuple(tensor.shape)}")

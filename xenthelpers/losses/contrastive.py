@@ -7,8 +7,8 @@ import torch.nn.functional as F
 
 from .._reduction import Reduction, reduce_loss
 from .._validation import (
-    check_2d,
     check_flag,
+    check_matrix,
     check_reduction,
     check_scalar,
     result_finite_holds,
@@ -93,8 +93,8 @@ def info_nce(
     >>> info_nce(queries, queries.flip(0), temperature=1.0, reduction="none")
     tensor([1.3133, 1.3133])
     """
-    check_2d(queries, "queries", "(N, d)")
-    check_2d(keys, "keys", "(N, d)")
+    check_matrix(queries, "queries", "(N, d)")
+    check_matrix(keys, "keys", "(N, d)")
     if keys.shape != queries.shape:
         raise ValueError(
             f"`keys` must have the shape of `queries` {tuple(queries.shape)} (one positive "

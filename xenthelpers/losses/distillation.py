@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from .._reduction import DistillationReduction, Reduction, reduce_loss
 from .._validation import (
-    check_2d,
+    check_matrix,
     check_reduction,
     check_same_shape,
     check_scalar,
@@ -111,8 +111,8 @@ def distillation_loss(
     >>> distillation_loss(torch.zeros(1, 3), teacher, temperature=2.0)
     tensor(1.3865)
     """
-    check_2d(student_logits, "student_logits")
-    check_2d(teacher_logits, "teacher_logits")
+    check_matrix(student_logits, "student_logits")
+    check_matrix(teacher_logits, "teacher_logits")
     check_same_shape(student_logits, teacher_logits, "student_logits", "teacher_logits")
     _check_options(temperature, reduction)
 
