@@ -727,3 +727,60 @@ def observed_targets_hold(
         raise ValueError(f"`{name}` must lie in [0, 1] where `{mask_name}` is True")
 
     return Deferred(~observed | ((values >= 0) & (values <= 1)), explain)
+
+
+# --- Training: an ensemble built and fitted in one call (fit_ensemble) ------------
+
+
+def check_callable(value: object, name: str) -> None:
+    """Require something callable, such as a loss function."""
+    if not callable(value):
+        raise ValueError(f"`{name}` must be callable, got {type(value).__name__}")
+
+
+def check_device(value: object, name: str = "device") -> torch.device:
+    """Return ``value`` as a ``torch.device``; a CUDA or MPS device must be available."""
+    if not isinstance(value, str | torch.device):
+        raise ValueError(f"`{name}` must be a torch.device or its name, got {value!r}")
+    try:
+        device = torch.device(value)
+    except RuntimeError as error:
+        raise ValueError(f"`{name}` must name a device, got {value!r}") from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"`{name}` is {value!r} but CUDA is not available")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"`{name}` is {value!r} but MPS is not available")
+    return device
+
+
+def check_ensemble_data(
+    inputs: torch.Tensor, targets: torch.Tensor, num_members: int, d_in: int
+) -> None:
+    """Require floating ``inputs`` ``(N, num_members, d_in)`` or ``(N, d_in)`` with ``N >= 1``
+    and a ``targets`` tensor with the same ``N`` (metadata only)."""
+    check_floating(inputs, "inputs")
+    check_tensor(targets, "targets")
+    if inputs.dim() not in (2, 3) or tuple(inputs.shape[1:]) not in (
+        (num_members, d_in),
+        (d_in,),
+    ):
+        raise ValueError(
+            f"`inputs` must have shape (N, {num_members}, {d_in}) or (N, {d_in}) for "
+            f"{num_members} members of input width {d_in}, got {tuple(inputs.shape)}"
+        )
+    if inputs.shape[0] == 0:
+        raise ValueError(f"`inputs` must hold at least one example, got {tuple(inputs.shape)}")
+    if targets.dim() == 0 or targets.shape[0] != inputs.shape[0]:
+        raise ValueError(
+            f"`targets` must have the first dimension of `inputs` ({inputs.shape[0]}), "
+            f"got shape {tuple(targets.shape)}"
+        )
+
+
+def check_keywords(options: Mapping[str, object], accepted: Sequence[str], name: str) -> None:
+    """Raise ``TypeError`` for a keyword in ``options`` that ``name`` does not accept."""
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise TypeError(
+            f"unexpected keyword argument(s) {unknown} for `{name}`; it accepts {list(accepted)}"
+        )

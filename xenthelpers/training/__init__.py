@@ -4,6 +4,7 @@
 - :func:`fit` and :func:`predict_logits`: the small training loop;
 - :class:`MLPEnsemble`: one independent ReLU network per seed, trained in a single pass,
   with :func:`sum_over_members` turning a mean loss into the sum of the members' losses;
+  :func:`fit_ensemble` builds one from seeded initial weights and trains it;
 - :func:`sample_per_seed`: one data set per seed, stacked for an ensemble;
 - :func:`evaluate_members`: ECE, NLL, accuracy and confidence of every member;
 - :func:`minimise_lbfgs`: an exact optimum of a small, smooth objective.
@@ -18,7 +19,7 @@ import warnings
 from collections.abc import Callable
 
 from .device import get_device
-from .ensemble import MLPEnsemble, sum_over_members
+from .ensemble import MLPEnsemble, fit_ensemble, sum_over_members
 from .evaluation import MemberMetrics, evaluate_members
 from .lbfgs import minimise_lbfgs
 from .loop import History, fit, predict_logits
@@ -31,6 +32,7 @@ __all__ = [
     "MemberMetrics",
     "evaluate_members",
     "fit",
+    "fit_ensemble",
     "get_device",
     "minimise_lbfgs",
     "predict_logits",

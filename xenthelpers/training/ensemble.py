@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import Any
 
 import torch
 from torch import nn
 
-from .._validation import check_floating, check_members_last, check_positive_int
-from .loop import LossFn
+from .._validation import (
+    check_callable,
+    check_device,
+    check_ensemble_data,
+    check_flag,
+    check_float_dtype,
+    check_floating,
+    check_keywords,
+    check_members_last,
+    check_positive_int,
+    check_scalar,
+)
+from .loop import LossFn, fit
+
+# The options of `fit` that `fit_ensemble` passes on.
+_FIT_OPTIONS = tuple(
+    name
+    for name, parameter in inspect.signature(fit).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+)
 
 
 class MLPEnsemble(nn.Module):
@@ -245,6 +265,130 @@ class _MemberSum:
 
     def __repr__(self) -> str:
         return f"sum_over_members({self.loss_fn!r}, num_members={self.num_members})"
+
+
+def fit_ensemble(
+    num_members: int,
+    sizes: Sequence[int],
+    loss_fn: LossFn,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    init_seed: int | None = 0,
+    sum_members: bool = True,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
+    **fit_options: Any,
+) -> MLPEnsemble:
+    r"""Build an :class:`MLPEnsemble` from seeded initial weights and train it with :func:`fit`.
+
+    One call runs the three steps of a seeded experiment on an ensemble, in
+    this order:
+
+    1. ``torch.manual_seed(init_seed)``;
+    2. ``model = MLPEnsemble(num_members, sizes)``, its weights drawn on the CPU,
+       then ``model.to(device)``;
+    3. ``fit(model, sum_over_members(loss_fn, num_members), inputs, targets,
+       **fit_options)``, or ``fit(model, loss_fn, ...)`` with
+       ``sum_members=False``;
+
+    so it repeats those steps written out bit for bit. Member :math:`m` trains on
+    ``inputs[:, m]`` (or on all of a shared ``(N, d_in)`` input) and minimises
+    its own loss :math:`L_m`: the summed objective
+    :math:`\sum_m L_m` moves every member as if it were trained alone (see
+    :class:`MLPEnsemble`).
+
+    **Why the seed.** Settings compared side by side (two losses, a range of
+    smoothing strengths, several kinds of target) should differ in nothing but
+    the setting. With the same ``init_seed``, member :math:`m` starts from the
+    same weights in every call, so a difference between two settings,
+    measured seed by seed, does not include the spread between
+    initialisations. The seed goes
+    into PyTorch's global generator because that is where both random steps
+    draw from: the initial weights, and the order in which :func:`fit` visits
+    the examples when it has no ``generator`` of its own (it shuffles even a
+    full batch, which changes the order of the sums). Drawing the weights on
+    the CPU gives the same start on every device. Like the steps written
+    out, the call leaves the global generator in a new state;
+    ``init_seed=None`` draws from the global generator as it stands.
+
+    Parameters
+    ----------
+    num_members : int
+        Number of networks :math:`M`, >= 1, typically one per seed.
+    sizes : tuple or list of int
+        Layer widths ``(d_in, hidden_1, ..., K)`` of every member.
+    loss_fn : callable
+        ``loss_fn(outputs, targets) -> scalar tensor`` on outputs of shape
+        ``(N, K, num_members)``: a loss averaged over the examples and the
+        members, such as ``F.cross_entropy``, which is multiplied by
+        ``num_members`` (:func:`sum_over_members`); with
+        ``sum_members=False``, the sum of the members' own losses, used as
+        it is.
+    inputs : Tensor
+        Floating inputs ``(N, num_members, d_in)``, one training set per
+        member, or ``(N, d_in)``, shared by all members.
+    targets : Tensor
+        Whatever ``loss_fn`` takes as its second argument, first dimension ``N``.
+    init_seed : int or None, default 0
+        Seed of PyTorch's global generator just before the weights are
+        drawn, >= 0; ``None`` leaves the generator as it is.
+    sum_members : bool, default True
+        Pass ``loss_fn`` through :func:`sum_over_members`; ``False`` for a
+        loss that already sums over the members (a masked mean, class
+        weights, or different losses for different groups of members).
+    device : torch.device or str, optional
+        Where to train; default: the device of ``inputs``.
+    dtype : torch.dtype, optional
+        Floating-point type of the weights; default: PyTorch's default.
+    **fit_options
+        Keyword arguments of :func:`fit` (``num_epochs``, ``lr``,
+        ``batch_size``, ``weight_decay``, ``optimizer``, ``transform``,
+        ``generator``, ``progress``), checked by :func:`fit`.
+
+    Returns
+    -------
+    MLPEnsemble
+        The trained ensemble, on ``device``, in eval mode. For the loss of
+        every epoch, build the ensemble and call :func:`fit` yourself.
+
+    Examples
+    --------
+    >>> import torch.nn.functional as F
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = torch.randn(64, 3, 2, generator=g)  # 64 points for each of 3 members
+    >>> y = (x[..., 0] > x[..., 1]).long()  # (64, 3)
+    >>> model = fit_ensemble(3, (2, 8, 2), F.cross_entropy, x, y, num_epochs=60, lr=0.05)
+    >>> accuracy = (model(x).argmax(1) == y).float().mean(0)  # one value per member
+    >>> bool((accuracy > 0.9).all())
+    True
+
+    The same weights, bit for bit, as the steps written out:
+
+    >>> _ = torch.manual_seed(0)
+    >>> by_hand = MLPEnsemble(3, (2, 8, 2))
+    >>> _ = fit(by_hand, sum_over_members(F.cross_entropy, 3), x, y, num_epochs=60, lr=0.05)
+    >>> all(torch.equal(a, b) for a, b in zip(model.parameters(), by_hand.parameters()))
+    True
+    """
+    check_positive_int(num_members, "num_members")
+    sizes = _check_sizes(sizes)
+    check_callable(loss_fn, "loss_fn")
+    check_ensemble_data(inputs, targets, num_members, sizes[0])
+    if init_seed is not None:
+        check_scalar(init_seed, "init_seed", integer=True, min_val=0)
+    check_flag(sum_members, "sum_members")
+    device = inputs.device if device is None else check_device(device)
+    dtype = check_float_dtype(dtype)
+    check_keywords(fit_options, _FIT_OPTIONS, "fit")
+
+    if init_seed is not None:
+        torch.manual_seed(init_seed)
+    model = MLPEnsemble(num_members, sizes, device="cpu", dtype=dtype).to(device)
+    if sum_members:
+        loss_fn = sum_over_members(loss_fn, num_members)
+    fit(model, loss_fn, inputs, targets, **fit_options)
+    return model
 
 
 def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
