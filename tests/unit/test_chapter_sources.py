@@ -75,3 +75,37 @@ def test_no_chapter_reads_a_clock(path):
     """Timing belongs to `make bench`; a chapter asserts exact counts instead."""
     clocks = [c for c in _cells(path, "code") if any(clock in c for clock in _CLOCKS)]
     assert not clocks, f"{path.name} measures wall-clock time: {clocks[0][:200]}"
+
+
+def _markdown_lines_inside_inline_math(markdown: str) -> list[str]:
+    """Lines that begin with a list marker while an inline ``$...$`` span is open.
+
+    Markdown reads such a line as a list item, which breaks the math apart.
+    """
+    prose = re.sub(r"\$\$.*?\$\$", " ", markdown, flags=re.S)
+    broken, inside = [], False
+    for line in prose.split("\n"):
+        if inside and re.match(r"\s*(?:[-+*]|\d+[.)])\s", line):
+            broken.append(line)
+        if line.count("$") % 2:
+            inside = not inside
+    return broken
+
+
+@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
+def test_no_inline_math_line_starts_like_a_list_item(path):
+    broken = [line for cell in _cells(path, "markdown")
+              for line in _markdown_lines_inside_inline_math(cell)]
+    assert not broken, f"{path.name}: move the operator to the end of the previous line: {broken}"
+
+
+def _book_macros() -> set[str]:
+    config = yaml.safe_load((Path(__file__).parents[2] / "_config.yml").read_text())
+    return set(config["sphinx"]["config"]["mathjax3_config"]["tex"]["macros"])
+
+
+@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
+def test_the_book_notation_macros_are_defined(path):
+    """``\\vp``-style vector macros are the book's own: MathJax must know each one."""
+    used = {m for cell in _cells(path, "markdown") for m in re.findall(r"\\(v[a-z])\b", cell)}
+    assert used <= _book_macros(), f"{path.name}: undefined macros {sorted(used - _book_macros())}"
