@@ -12,9 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib as mpl
+try:
+    import matplotlib as mpl
+    import seaborn as sns
+except ModuleNotFoundError as missing:  # the package alone installs neither
+    raise ImportError(
+        f"xenthelpers.plotting needs {missing.name}, which comes with the book's extra: "
+        "pip install 'xenthelpers[book]' (or pip install matplotlib seaborn)"
+    ) from missing
 import numpy as np
-import seaborn as sns
 import torch
 from matplotlib import cbook
 from matplotlib.axes import Axes

@@ -163,3 +163,17 @@ def test_equation_labels_are_unique_across_the_book():
                 duplicates.append(f"{label} ({seen[label]}, {path.name})")
             seen.setdefault(label, path.name)
     assert not duplicates, f"equation labels used twice: {duplicates}"
+
+
+def test_the_readme_jupyter_commands_exist():
+    """Each ``.venv/bin/jupyter <command>`` the README shows is installed by `make`."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    commands = set(re.findall(r"\.venv/bin/jupyter ([a-z-]+)", (ROOT / "README.md").read_text()))
+    assert commands, "the README shows no jupyter command"
+    jupyter = Path(sys.executable).with_name("jupyter")
+    for command in sorted(commands):
+        result = subprocess.run([str(jupyter), command, "--version"], capture_output=True, text=True)
+        assert result.returncode == 0, f"`jupyter {command}` fails: {result.stderr[-300:]}"
