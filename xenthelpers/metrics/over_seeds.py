@@ -17,8 +17,6 @@ import numpy as np
 import torch
 from scipy import stats
 
-from .._validation import check_finite
-
 __all__ = ["SeedSummary", "mean_sd", "over_seeds", "paired_difference"]
 
 
@@ -190,7 +188,7 @@ def mean_sd(values: Sequence[float] | torch.Tensor | np.ndarray, fmt: str = ".3f
     >>> mean_sd(torch.tensor([1e-4, 3e-4]), fmt=".1e")
     '2.0e-04 ± 1.4e-04'
     """
-    summary = over_seeds(_as_float64_vector(values))
+    summary = over_seeds(values)
     if not isinstance(fmt, str):
         raise ValueError(f"`fmt` must be a format specification string, got {fmt!r}")
     try:
@@ -199,26 +197,13 @@ def mean_sd(values: Sequence[float] | torch.Tensor | np.ndarray, fmt: str = ".3f
         raise ValueError(f"`fmt` is not a format specification for a float: {fmt!r}") from error
 
 
-def _as_float64_vector(values: Sequence[float] | torch.Tensor | np.ndarray) -> torch.Tensor:
-    """Check ``values`` and return them as a 1-D float64 tensor with at least two entries."""
-    try:
-        # Straight to float64: Python floats would otherwise be rounded to float32 first.
-        v = torch.as_tensor(values, dtype=torch.float64).detach()
-    except (TypeError, ValueError, RuntimeError) as error:
-        raise ValueError(f"`values` must be numbers, got {values!r}") from error
-    if v.dim() != 1 or v.numel() < 2:
-        raise ValueError(
-            f"`values` must be a flat sequence of at least two numbers (one per seed), "
-            f"got shape {tuple(v.shape)}"
-        )
-    check_finite(v, "values")
-    return v
-
-
 def _as_array(values: Sequence[float] | np.ndarray | torch.Tensor, name: str) -> np.ndarray:
     if isinstance(values, torch.Tensor):
         values = values.detach().cpu().double().numpy()
-    array = np.asarray(values, dtype=np.float64)
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"`{name}` must be numbers, one per seed, got {values!r}") from error
     if array.ndim != 1:
         raise ValueError(f"`{name}` must be one-dimensional, got shape {array.shape}")
     return array
