@@ -121,8 +121,7 @@ def check_not_nan(tensor: torch.Tensor, name: str) -> None:
 
 def check_reduction(reduction: str, allowed: Sequence[str] = REDUCTIONS) -> None:
     """Require ``reduction`` to be one of ``allowed``."""
-    if reduction not in allowed:
-        raise ValueError(f"`reduction` must be one of {tuple(allowed)}, got {reduction!r}")
+    check_choice(reduction, "reduction", allowed)
 
 
 def check_positive(value: float, name: str) -> None:
