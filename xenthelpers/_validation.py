@@ -783,3 +783,51 @@ def check_keywords(options: Mapping[str, object], accepted: Sequence[str], name:
         raise TypeError(
             f"unexpected keyword argument(s) {unknown} for `{name}`; it accepts {list(accepted)}"
         )
+
+
+# --- Decisions under a cost matrix (metrics/expected_cost.py) ---------------------
+
+
+def check_cost_matrix(costs: object, name: str = "costs") -> torch.Tensor:
+    """Return a binary cost matrix ``costs[action, truth]`` as a float64 CPU tensor.
+
+    Rows are the actions (0: call negative, 1: call positive), columns the true
+    classes, as in Elkan (2001): ``[[C_TN, C_FN], [C_FP, C_TP]]``. The entries must be
+    finite, and for each class the wrong action must cost at least as much as the
+    right one (``C_FP >= C_TN`` and ``C_FN >= C_TP``), strictly for one class at
+    least: otherwise every action is equally good and no threshold is defined.
+    """
+    if isinstance(costs, str | bytes) or (
+        isinstance(costs, torch.Tensor) and (costs.is_complex() or costs.dtype == torch.bool)
+    ):
+        raise ValueError(f"`{name}` must be a 2x2 matrix of real numbers, got {costs!r}")
+    try:
+        if isinstance(costs, torch.Tensor):
+            matrix = costs.detach().to("cpu", torch.float64)
+        else:  # nested sequences of Python floats: read them in float64, not float32
+            matrix = torch.as_tensor(costs, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise ValueError(f"`{name}` must be a 2x2 matrix of real numbers, got {costs!r}") from error
+    if matrix.shape != (2, 2):
+        raise ValueError(
+            f"`{name}` must be a 2x2 matrix [[C_TN, C_FN], [C_FP, C_TP]] (rows: actions, "
+            f"columns: true classes), got shape {tuple(matrix.shape)}"
+        )
+    check_finite(matrix, name)
+    (c_tn, c_fn), (c_fp, c_tp) = matrix.tolist()
+    if c_fp < c_tn:
+        raise ValueError(
+            f"`{name}`: a false positive must cost at least as much as a true negative, "
+            f"got C_FP = {c_fp:g} < C_TN = {c_tn:g} (rows are actions, columns true classes)"
+        )
+    if c_fn < c_tp:
+        raise ValueError(
+            f"`{name}`: a false negative must cost at least as much as a true positive, "
+            f"got C_FN = {c_fn:g} < C_TP = {c_tp:g} (rows are actions, columns true classes)"
+        )
+    if c_fp == c_tn and c_fn == c_tp:
+        raise ValueError(
+            f"`{name}`: some error must cost more than the right action, "
+            "else every threshold is optimal"
+        )
+    return matrix
