@@ -22,3 +22,9 @@ def chapters() -> list[Path]:
     """The notebooks of the book, in table-of-contents order."""
     paths = [ROOT / f"{name}.ipynb" for name in toc_files()]
     return [path for path in paths if path.exists()]
+
+
+def pages() -> list[Path]:
+    """The markdown pages of the book (reference pages, the conclusion), in toc order."""
+    paths = [ROOT / f"{name}.md" for name in toc_files()]
+    return [path for path in paths if path.exists()]

@@ -1,4 +1,4 @@
-"""Rules for what a chapter's source may contain, checked without running it.
+"""Rules for what a chapter's source (or a markdown page) may contain, checked without running it.
 
 * Numbers that a run measures reach the prose through MyST-NB's ``glue``: a decimal
   number typed into a markdown cell would disagree with the outputs on another machine.
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.paths import chapters
+from tests.paths import chapters, pages
 
 CONSTANTS = yaml.safe_load((Path(__file__).with_name("prose_constants.yml")).read_text())
 
@@ -37,6 +37,8 @@ _CLOCKS = ("perf_counter", "time.time(", "timeit", "process_time", "monotonic")
 
 
 def _cells(path: Path, kind: str) -> list[str]:
+    if path.suffix == ".md":  # a markdown page is all prose
+        return [path.read_text()] if kind == "markdown" else []
     cells = json.loads(path.read_text())["cells"]
     return ["".join(c["source"]) for c in cells if c["cell_type"] == kind]
 
@@ -60,7 +62,7 @@ def test_prose_decimals_finds_typed_numbers_only(text, found):
     assert prose_decimals(text) == found
 
 
-@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", chapters() + pages(), ids=lambda p: p.stem)
 def test_numbers_in_the_prose_are_computed(path):
     allowed = {str(c) for c in CONSTANTS.get(path.stem, [])} | {str(c) for c in CONSTANTS["all"]}
     typed = sorted({n for cell in _cells(path, "markdown") for n in prose_decimals(cell)} - allowed)
@@ -92,7 +94,7 @@ def _markdown_lines_inside_inline_math(markdown: str) -> list[str]:
     return broken
 
 
-@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", chapters() + pages(), ids=lambda p: p.stem)
 def test_no_inline_math_line_starts_like_a_list_item(path):
     broken = [line for cell in _cells(path, "markdown")
               for line in _markdown_lines_inside_inline_math(cell)]
@@ -104,7 +106,7 @@ def _book_macros() -> set[str]:
     return set(config["sphinx"]["config"]["mathjax3_config"]["tex"]["macros"])
 
 
-@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", chapters() + pages(), ids=lambda p: p.stem)
 def test_the_book_notation_macros_are_defined(path):
     """``\\vp``-style vector macros are the book's own: MathJax must know each one."""
     used = {m for cell in _cells(path, "markdown") for m in re.findall(r"\\(v[a-z])\b", cell)}
