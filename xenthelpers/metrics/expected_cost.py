@@ -48,7 +48,7 @@ def bayes_threshold(costs: CostMatrix) -> float:
 
     Parameters
     ----------
-    costs : Tensor or 2x2 nested sequence of float
+    costs : Tensor or sequence of sequences of float
         ``[[C_TN, C_FN], [C_FP, C_TP]]``: row 0 calls the example negative,
         row 1 positive; column 0 is a true negative, column 1 a true positive.
         Finite, with each error at least as costly as the right action for the
@@ -113,7 +113,7 @@ def expected_cost_curve(
         ``probabilities``.
     thresholds : torch.Tensor or float
         Thresholds in ``[0, 1]``, of any shape ``S`` (a float gives ``S = ()``).
-    costs : Tensor or 2x2 nested sequence of float
+    costs : Tensor or sequence of sequences of float
         ``[[C_TN, C_FN], [C_FP, C_TP]]``, rows the actions, columns the true
         classes, checked as in :func:`bayes_threshold`.
     validate_args : bool, default True

@@ -133,7 +133,7 @@ def mixup_posterior(
     :func:`beta_quadrature` and the ratio formed in log space. This is the
     prediction of a perfect model trained with mixup on unlimited data; on
     unmixed inputs it differs from the Bayes posterior
-    :meth:`GaussianClasses.posterior`, which it approaches as
+    :meth:`~xenthelpers.data.GaussianClasses.posterior`, which it approaches as
     :math:`\alpha \to 0`.
 
     Parameters
