@@ -3,6 +3,9 @@
 #   make test   lint and type checks, unit tests, the wheel on its own, every chapter
 #               under nbval, a clean strict book build, the chapters again on other kernels
 #   make bench  speed and memory of the helpers against their peers
+#   make test-browser  the built site (_build/ci/_build/html, left by test-book) in headless
+#               Chromium: offline, no console errors, MathJax, clipping, images, figures,
+#               the phone drawer, search, notebook downloads (not part of `make test`)
 
 PYTHON ?= python3.11
 VENV   ?= .venv
@@ -11,7 +14,7 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= auto
 JB_FLAGS := --builder html --warningiserror --nitpick --keep-going
 
-.PHONY: all install book test test-lint test-unit test-wheel test-notebooks test-book test-kernels bench clean
+.PHONY: all install book test test-lint test-unit test-wheel test-notebooks test-book test-kernels test-browser bench clean
 
 all: book
 
@@ -76,6 +79,26 @@ KERNEL_ENV := ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 DNNL_MA
 test-kernels: $(STAMP)
 	$(KERNEL_ENV) OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest book --nbval-lax \
 		--nbval-current-env -p no:cacheprovider --noconftest -n $(JOBS) --dist loadfile
+
+# The strict build of test-book in a real browser (tests/browser). It needs Chromium: found
+# as /usr/bin/chromium or `chromium` on PATH, else installed with apt-get when run as root
+# on a Debian-like system; otherwise it stops and says how to get one. Not part of `test`.
+BROWSER_SITE ?= _build/ci/_build/html
+test-browser: $(STAMP)
+	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then \
+		:; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "no Chromium found: installing it with apt-get"; \
+		apt-get update && apt-get install -y chromium; \
+	else \
+		echo "test-browser needs Chromium (/usr/bin/chromium or chromium on PATH)." >&2; \
+		echo "Install it with your package manager, e.g. 'sudo apt-get install chromium'" >&2; \
+		echo "on Debian/Ubuntu, 'sudo dnf install chromium' on Fedora, 'brew install --cask" >&2; \
+		echo "chromium' on macOS (then put it on PATH as chromium)." >&2; \
+		exit 1; \
+	fi
+	@[ -f "$(BROWSER_SITE)/index.html" ] || { echo "no built site in $(BROWSER_SITE): run make test-book first" >&2; exit 1; }
+	XENT_SITE=$(BROWSER_SITE) $(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
