@@ -111,3 +111,27 @@ def test_the_book_notation_macros_are_defined(path):
     """``\\vp``-style vector macros are the book's own: MathJax must know each one."""
     used = {m for cell in _cells(path, "markdown") for m in re.findall(r"\\(v[a-z])\b", cell)}
     assert used <= _book_macros(), f"{path.name}: undefined macros {sorted(used - _book_macros())}"
+
+
+CODE_WIDTH = 72  # characters: a code line wider than this is cut in the rendered column
+
+
+@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
+def test_code_lines_fit_the_column(path):
+    wide = [line for cell in _cells(path, "code") for line in cell.split("\n")
+            if len(line) > CODE_WIDTH]
+    assert not wide, f"{path.name}: code lines over {CODE_WIDTH} characters: {wide[:3]}"
+
+
+def _only_checks(code: str) -> bool:
+    lines = [line.strip() for line in code.split("\n") if line.strip()]
+    return bool(lines) and all(
+        line.startswith(("assert ", "#", "glue(")) for line in lines
+    )
+
+
+@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
+def test_no_assertion_sits_apart_from_its_evidence(path):
+    """A claim's cell computes, prints and asserts: no cell of bare assertions."""
+    lone = [cell for cell in _cells(path, "code") if _only_checks(cell)]
+    assert not lone, f"{path.name}: a cell of assertions only: {lone[0][:120]!r}"
