@@ -105,13 +105,12 @@ def dawid_skene(
 
     .. math::
 
-        \theta^{(w)}_{kl} = (1 - \lambda_w)\, f^{(w)}_{kl} + \lambda_w\, \mu_{kl},
-        \qquad
-        \lambda_w = \frac{K s}{n^{(w)} + K s},
-        \qquad
-        \mu_{kl} = \frac{\sum_w n^{(w)}_{kl} + s\, \nu_l}{\sum_w n^{(w)}_k + s},
-        \qquad
-        \nu_l = \frac{1}{M} \sum_a [\,y_a = l\,],
+        \begin{aligned}
+        \theta^{(w)}_{kl} &= (1 - \lambda_w)\, f^{(w)}_{kl} + \lambda_w\, \mu_{kl}, \\
+        \lambda_w &= \frac{K s}{n^{(w)} + K s}, \\
+        \mu_{kl} &= \frac{\sum_w n^{(w)}_{kl} + s\, \nu_l}{\sum_w n^{(w)}_k + s}, \\
+        \nu_l &= \frac{1}{M} \sum_a [\,y_a = l\,],
+        \end{aligned}
 
     where :math:`n^{(w)}` is the number of annotations of worker :math:`w` (a row
     without posterior mass takes :math:`f^{(w)}_{k\cdot} = \mu_{k\cdot}`). This is the

@@ -85,9 +85,11 @@ class ProteinLocalisation:
 
     .. math::
 
-        x \mid S \sim \mathcal{N}(m_S, \sigma^2 I_d), \qquad
-        m_S = \sum_{k \in S} \mu_k \;\; (\text{union}) \quad\text{or}\quad
+        \begin{aligned}
+        x \mid S &\sim \mathcal{N}(m_S, \sigma^2 I_d), \\
+        m_S &= \sum_{k \in S} \mu_k \;\; (\text{union}) \quad\text{or}\quad
         m_S = \frac{1}{|S|} \sum_{k \in S} \mu_k \;\; (\text{mixture}).
+        \end{aligned}
 
     Its label vector is :math:`y_k = [k \in S]`. The label sets are Gaussian
     classes, so the posterior over label sets is a softmax of known logits

@@ -71,10 +71,12 @@ class RarePositives:
 
     .. math::
 
+        \begin{aligned}
         \log\frac{p(y = 1 \mid x)}{p(y = 0 \mid x)}
-        = \log \pi - \frac{\lVert x - \mu_+ \rVert^2}{2\sigma^2}
-        - \log\Bigl((1 - \pi)\,h\, e^{-\lVert x - \mu_h \rVert^2 / 2\sigma^2}
-        + (1 - \pi)(1 - h)\, e^{-\lVert x - \mu_e \rVert^2 / 2\sigma^2}\Bigr),
+        ={}& \log \pi - \frac{\lVert x - \mu_+ \rVert^2}{2\sigma^2} \\
+        &- \log\Bigl((1 - \pi)\,h\, e^{-\lVert x - \mu_h \rVert^2 / 2\sigma^2} \\
+        &\qquad + (1 - \pi)(1 - h)\, e^{-\lVert x - \mu_e \rVert^2 / 2\sigma^2}\Bigr),
+        \end{aligned}
 
     evaluated with ``logaddexp`` so that they stay finite far from every mean.
     No model ranks the examples better than these log-odds, and their sigmoid

@@ -317,13 +317,15 @@ def mixed_type_nll(
 
     .. math::
 
-        -\log p(x) = \underbrace{\sum_{j \in \mathcal{B}}
-            -\bigl[x_j \log \sigma(a_j) + (1 - x_j) \log \sigma(-a_j)\bigr]}_{\text{binary}}
-        + \underbrace{\sum_{j \in \mathcal{G}} \Bigl[
+        \begin{aligned}
+        -\log p(x) ={}& \underbrace{\sum_{j \in \mathcal{B}}
+            -\bigl[x_j \log \sigma(a_j) + (1 - x_j) \log \sigma(-a_j)\bigr]}_{\text{binary}} \\
+        &+ \underbrace{\sum_{j \in \mathcal{G}} \Bigl[
             \frac{(x_j - \mu_j)^2}{2 \sigma_j^2} + \log \sigma_j
-            + \tfrac12 \log 2\pi \Bigr]}_{\text{continuous}}
-        + \underbrace{\sum_{j \in \mathcal{K}}
+            + \tfrac12 \log 2\pi \Bigr]}_{\text{continuous}} \\
+        &+ \underbrace{\sum_{j \in \mathcal{K}}
             -\log \operatorname{softmax}(\mathbf{z}_j)_{x_j}}_{\text{categorical}} .
+        \end{aligned}
 
     The first term is binary cross-entropy, the last categorical
     cross-entropy, and the middle one the Gaussian negative log-likelihood,

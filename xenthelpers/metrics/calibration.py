@@ -70,10 +70,11 @@ def expected_calibration_error(
 
     .. math::
 
-        \mathrm{RMSCE} = \Big(\sum_m \frac{n_m}{N}
-        \big(\mathrm{acc}(B_m) - \mathrm{conf}(B_m)\big)^2\Big)^{1/2},
-        \qquad
-        \mathrm{MCE} = \max_{m:\,n_m > 0} |\mathrm{acc}(B_m) - \mathrm{conf}(B_m)|.
+        \begin{aligned}
+        \mathrm{RMSCE} &= \Big(\sum_m \frac{n_m}{N}
+        \big(\mathrm{acc}(B_m) - \mathrm{conf}(B_m)\big)^2\Big)^{1/2}, \\
+        \mathrm{MCE} &= \max_{m:\,n_m > 0} |\mathrm{acc}(B_m) - \mathrm{conf}(B_m)|.
+        \end{aligned}
 
     Bins are closed on the left, :math:`B_m = [\tfrac{m-1}{M}, \tfrac{m}{M})`,
     except the last, which also holds a confidence of exactly 1. The edges are

@@ -64,9 +64,11 @@ def js_divergence(
 
     .. math::
 
+        \begin{aligned}
         p_k \log\frac{p_k}{m_k} + q_k \log\frac{q_k}{m_k}
-        = m_k \bigl[(1 + t_k) \log(1 + t_k) + (1 - t_k) \log(1 - t_k)\bigr]
-        = m_k \bigl[2 t_k \operatorname{artanh} t_k + \log(1 - t_k^2)\bigr],
+        &= m_k \bigl[(1 + t_k) \log(1 + t_k) + (1 - t_k) \log(1 - t_k)\bigr] \\
+        &= m_k \bigl[2 t_k \operatorname{artanh} t_k + \log(1 - t_k^2)\bigr],
+        \end{aligned}
 
     a non-negative number. For close probabilities (:math:`|t_k| \le 1/2`)
     the last form is used: it holds :math:`t_k^2` to a few roundings, where

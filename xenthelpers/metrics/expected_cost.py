@@ -92,10 +92,12 @@ def expected_cost_curve(
 
     .. math::
 
-        \mathrm{cost}(t) = \frac{1}{N} \sum_{i=1}^N
-        C\bigl[\,[p_i \ge t],\; y_i\bigr]
-        = \frac{\#\mathrm{TN}\,C_{TN} + \#\mathrm{FN}\,C_{FN}
+        \begin{aligned}
+        \mathrm{cost}(t)
+        &= \frac{1}{N} \sum_{i=1}^N C\bigl[\,[p_i \ge t],\; y_i\bigr] \\
+        &= \frac{\#\mathrm{TN}\,C_{TN} + \#\mathrm{FN}\,C_{FN}
           + \#\mathrm{FP}\,C_{FP} + \#\mathrm{TP}\,C_{TP}}{N}.
+        \end{aligned}
 
     On held-out data this estimates the expected cost per example of the rule
     "call positive when :math:`p \ge t`" (Elkan 2001). When the probabilities

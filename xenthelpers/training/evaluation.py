@@ -52,9 +52,11 @@ def evaluate_members(
 
     .. math::
 
-        \mathrm{NLL}_m = -\frac{1}{N}\sum_n \log p_{n y_{nm} m}, \qquad
-        \mathrm{acc}_m = \frac{1}{N}\sum_n [\arg\max_k p_{nkm} = y_{nm}], \qquad
-        \mathrm{conf}_m = \frac{1}{N}\sum_n \max_k p_{nkm},
+        \begin{aligned}
+        \mathrm{NLL}_m &= -\frac{1}{N}\sum_n \log p_{n y_{nm} m}, \\
+        \mathrm{acc}_m &= \frac{1}{N}\sum_n [\arg\max_k p_{nkm} = y_{nm}], \\
+        \mathrm{conf}_m &= \frac{1}{N}\sum_n \max_k p_{nkm},
+        \end{aligned}
 
     and :math:`\mathrm{ECE}_m`, the binned calibration error of
     :func:`~xenthelpers.metrics.expected_calibration_error` (Guo et al., 2017,
