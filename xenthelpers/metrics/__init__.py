@@ -14,13 +14,16 @@
   the ``book`` extra's constriction);
 - :func:`over_seeds` and :func:`paired_difference`: a result repeated over seeds, with
   the confidence bounds that a trained claim is asserted against; :func:`mean_sd`
-  prints it as ``"mean ± sd"``.
+  prints it as ``"mean ± sd"``;
+- :class:`ClaimLedger`: each claim of a chapter checked against its threshold, and the
+  table of all of them that ends the chapter.
 
 The calibration, temperature, scoring, language and energy functions take
 ``validate_args=True``: the values of their inputs are checked, read back from the
 device once; ``False`` skips that read (each docstring says what remains).
 """
 
+from .claims import ClaimFailed, ClaimLedger, ClaimResult
 from .calibration import ReliabilityCurve, expected_calibration_error, reliability_curve
 from .code_length import (
     code_length_bits,
@@ -39,6 +42,9 @@ from .scoring import brier_score, log_score, spherical_score
 from .temperature import fit_temperature
 
 __all__ = [
+    "ClaimFailed",
+    "ClaimLedger",
+    "ClaimResult",
     "ReliabilityCurve",
     "SeedSummary",
     "bayes_threshold",
