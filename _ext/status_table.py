@@ -5,9 +5,9 @@ many held, its number of identity checks, whether its execution succeeded, its r
 and when it last ran; below the table come the versions of Python, PyTorch and NumPy,
 the platform, and the git commit the book was built from.
 
-* Claims and checks are counted in the parsed document (``doctree-read``): a paragraph
-  whose first element is bold text reading ``Claim.`` (or ``Claim (name).``) is a
-  claim, one reading ``Check.`` is a check.
+* Claims and checks are counted in the parsed document (``doctree-read``): a numbered
+  ``{claim}`` block (or a paragraph opening with bold ``Claim.``) is a claim, a
+  paragraph opening with bold ``Check.`` is a check.
 * Execution data is MyST-NB's own record for each document (``env.nb_metadata[docname]
   ["exec_data"]``, filled while the document is read). Every claim is followed by a cell
   that asserts it, so a chapter whose execution succeeded has all its claims held; for any
@@ -81,10 +81,16 @@ def paragraph_label(paragraph: nodes.paragraph) -> str | None:
     return match.group(1) if match else None
 
 
+def is_claim_block(node: nodes.Node) -> bool:
+    """A numbered ``{claim}`` block (the node of the book's ``claim_blocks`` extension)."""
+    return isinstance(node, nodes.Element) and node.tagname == "claim_node"
+
+
 def count_labelled_paragraphs(doctree: nodes.Node) -> Counts:
-    """Number of claim and check paragraphs anywhere in a document."""
+    """Number of claims (``{claim}`` blocks or ``Claim.`` paragraphs) and checks."""
     labels = [paragraph_label(p) for p in doctree.findall(nodes.paragraph)]
-    return Counts(claims=labels.count("Claim"), checks=labels.count("Check"))
+    blocks = sum(1 for _ in doctree.findall(is_claim_block))
+    return Counts(claims=blocks + labels.count("Claim"), checks=labels.count("Check"))
 
 
 def toc_order(root: str, includes: Mapping[str, Sequence[str]]) -> list[str]:
@@ -125,7 +131,8 @@ def execution_text(exec_data: Mapping[str, Any] | None) -> str:
 def held_text(counts: Counts, exec_data: Mapping[str, Any] | None) -> str:
     """Claims held: all of them if the execution succeeded, else "unknown".
 
-    Each claim is asserted by the cell after it, so a successful run proves every claim.
+    Each claim is checked by the cell after it (the chapter's ``ClaimLedger`` raises when
+    one fails), so a successful run proves every claim.
     """
     if exec_data and exec_data.get("succeeded") is True:
         return str(counts.claims)

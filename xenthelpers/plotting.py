@@ -40,6 +40,9 @@ from .metrics import reliability_curve
 __all__ = [
     "PALETTE",
     "DIAGONAL_GID",
+    "FIGURE_DPI",
+    "MAX_FIGURE_WIDTH_IN",
+    "SMALLEST_FONT_PT",
     "use_book_style",
     "reliability_diagram",
     "confidence_histogram",
@@ -47,6 +50,17 @@ __all__ = [
 
 #: The colour-blind-safe palette of the book (seaborn's ``"colorblind"``).
 PALETTE = sns.color_palette("colorblind")
+
+#: Resolution of the book's figures, in dots per inch (on screen and when saved).
+FIGURE_DPI = 110.0
+
+#: The smallest text a book figure uses, in points: the style's tick labels and legends
+#: are larger, and no chapter sets a smaller size. At ``FIGURE_DPI`` a figure at most
+#: :data:`MAX_FIGURE_WIDTH_IN` wide keeps this text at 9 px or more on a 690 px column.
+SMALLEST_FONT_PT = 10.0
+
+#: The widest figure (``figsize`` width, inches) whose smallest text stays legible.
+MAX_FIGURE_WIDTH_IN = 10.0
 
 #: ``gid`` of the dotted diagonal, so that each axes receives it only once.
 DIAGONAL_GID = "reliability-diagonal"
@@ -65,8 +79,14 @@ def use_book_style() -> None:
     mpl.rcParams.update(
         {
             "figure.figsize": (6.4, 3.8),
-            "figure.dpi": 110.0,
-            "savefig.dpi": 110.0,
+            "figure.dpi": FIGURE_DPI,
+            "savefig.dpi": FIGURE_DPI,
+            "legend.fontsize": 11.0,
+            "legend.title_fontsize": 11.0,
+            "xtick.labelsize": 11.0,
+            "ytick.labelsize": 11.0,
+            "axes.labelsize": 12.0,
+            "axes.titlesize": 12.0,
             "axes.titleweight": "bold",
             "axes.spines.top": False,
             "axes.spines.right": False,
@@ -95,9 +115,7 @@ def reliability_diagram(
     probability for ``(N, K)`` rows; of :math:`P(y = 1)` for ``(N,)``
     probabilities with 0/1 targets). A calibrated model lies on the diagonal
     :math:`y = x`; points below it are over-confident, points above it
-    under-confident. DeGroot and Fienberg (1983), "The Comparison and
-    Evaluation of Forecasters"; Guo, Pleiss, Sun and Weinberger (2017), "On
-    Calibration of Modern Neural Networks".
+    under-confident. See :cite:t:`degroot1983` and :cite:t:`guo2017`.
 
     A bin's accuracy is a proportion over its :math:`n_m` predictions, with a
     standard error of up to :math:`1/(2\sqrt{n_m})`, so bins holding fewer than

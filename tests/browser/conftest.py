@@ -83,15 +83,18 @@ def executable_pages() -> list[str]:
     ]
 
 
-def chromium_path() -> str:
+def chapter_pages() -> list[str]:
+    """The chapters: pages built from notebooks, less the landing page."""
+    return [page for page in executable_pages() if Path(page).stem not in ("intro", "index")]
+
+
+def chromium_path() -> str | None:
+    """The system's Chromium, or None to use the one `playwright install chromium` fetched."""
     for candidate in CHROMIUM_CANDIDATES:
         found = shutil.which(candidate)
         if found:
             return found
-    raise pytest.UsageError(
-        "no Chromium found (looked for /usr/bin/chromium, chromium, chromium-browser): "
-        "install it, e.g. `apt-get install -y chromium` on Debian, or run `make test-browser`"
-    )
+    return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -131,9 +134,15 @@ def browser():
 
     args = ["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=args
-        )
+        executable = chromium_path()
+        if executable is None and not Path(playwright.chromium.executable_path).exists():
+            raise pytest.UsageError(
+                "no Chromium found (looked for /usr/bin/chromium, chromium, chromium-browser, "
+                "and Playwright's own): install it, e.g. `apt-get install -y chromium` on "
+                "Debian or `.venv/bin/python -m playwright install chromium`, or run "
+                "`make test-browser`, which tries both"
+            )
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=args)
         yield browser
         browser.close()
 
@@ -223,7 +232,9 @@ async () => {
     if (over > 1) {
       flagged.add(el);
       clipped.push({element: describe(el), overflow: Math.round(over),
-                    scroller: box === el ? "itself" : describe(box).split(" ")[0]});
+                    scroller: box === el ? "itself" : describe(box).split(" ")[0],
+                    scrolls: box !== document.documentElement &&
+                      ["auto", "scroll"].includes(getComputedStyle(box).overflowX)});
     }
   }
 
@@ -249,8 +260,25 @@ async () => {
     return {src: img.getAttribute("src"), alt: (img.getAttribute("alt") || "").slice(0, 60),
             in_figure: !!fig,
             number: fig && fig.querySelector(".caption-number")
-              ? fig.querySelector(".caption-number").textContent.trim() : null};
+              ? fig.querySelector(".caption-number").textContent.trim() : null,
+            // shown size over drawn size: how much the figure's text is scaled down
+            scale: img.naturalWidth ? img.getBoundingClientRect().width / img.naturalWidth
+                                    : null};
   });
+
+  // Claims, exercises and the claims table that ends a chapter.
+  const numberOf = (el) => {
+    const n = el.querySelector(".caption-number");
+    return n ? n.textContent.trim() : null;
+  };
+  const claims = [...article.querySelectorAll("div.admonition.claim")].map(
+    (el) => ({id: el.id, number: numberOf(el)}));
+  const exercises = [...article.querySelectorAll("div.exercise")].map(
+    (el) => ({id: el.id, number: numberOf(el)}));
+  const solutions = article.querySelectorAll("div.solution").length;
+  const claimRows = [...article.querySelectorAll("table.claims-table tbody tr")].map(
+    (tr) => ({target: (tr.querySelector("a") || {}).getAttribute?.("href") || null,
+              holds: tr.lastElementChild ? tr.lastElementChild.textContent.trim() : null}));
 
   // 9. The download links of the article header.
   const downloads = [...document.querySelectorAll(
@@ -258,7 +286,8 @@ async () => {
     .map((a) => ({href: a.getAttribute("href"), url: a.href,
                   text: a.textContent.replace(/\s+/g, " ").trim()}));
 
-  return {rawTex, mathErrors, clipped, images, figures, downloads,
+  return {rawTex, mathErrors, clipped, images, figures, downloads, claims, exercises,
+          solutions, claimRows,
           mathjax: !!(window.MathJax && window.MathJax.startup)};
 }
 """

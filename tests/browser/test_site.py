@@ -15,7 +15,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 import nbformat
 import pytest
 
-from .conftest import WIDTHS, executable_pages, site_pages, site_root
+from xenthelpers.plotting import FIGURE_DPI, SMALLEST_FONT_PT
+
+from .conftest import ROOT, WIDTHS, chapter_pages, executable_pages, site_pages, site_root
 
 PAGES = site_pages()
 DESKTOP, PHONE = WIDTHS
@@ -177,6 +179,134 @@ def test_chapter_downloads_as_a_valid_notebook(visit, page):
         except Exception as exc:
             pytest.fail(f"{page}: {link['href']} is not a valid notebook: {exc}")
         assert notebook.cells, f"{page}: {link['href']} is a notebook without cells"
+
+
+# 10. ------------------------------------------------------------------------------------
+SMALLEST_TEXT_PX = 9
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_figure_text_is_at_least_nine_pixels(visit, page):
+    """The smallest text of a figure, as drawn, scaled by how much narrower it is shown."""
+    record = visit(page, DESKTOP)
+    drawn_px = SMALLEST_FONT_PT / 72 * FIGURE_DPI
+    small = [
+        f"{f['src']}: smallest text {drawn_px * f['scale']:.1f} px (shown at "
+        f"{f['scale']:.0%} of its size)"
+        for f in record.data["figures"]
+        if f["scale"] is not None and drawn_px * f["scale"] < SMALLEST_TEXT_PX
+    ]
+    assert not small, f"{page} at {DESKTOP} px:\n" + _bullets(small)
+
+
+# 11. ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("page", chapter_pages())
+def test_claims_and_exercises_are_numbered_and_the_table_lists_every_claim(visit, page):
+    data = visit(page, DESKTOP).data
+    claims, exercises = data["claims"], data["exercises"]
+    assert claims, f"{page}: no claim block"
+    unnumbered = [c["id"] for c in claims if not (c["number"] or "").startswith("Claim ")]
+    assert not unnumbered, f"{page}: claims without a number: {unnumbered}"
+    assert len(exercises) >= 2, f"{page}: {len(exercises)} exercise(s)"
+    assert all((e["number"] or "").startswith("Exercise ") for e in exercises), exercises
+    assert data["solutions"] >= len(exercises), f"{page}: {data['solutions']} solutions"
+    rows = data["claimRows"]
+    assert sorted(r["target"] for r in rows) == sorted(f"#{c['id']}" for c in claims), (
+        f"{page}: the claims table does not list exactly the claim blocks:\n"
+        f"  table: {[r['target'] for r in rows]}\n  blocks: {[c['id'] for c in claims]}"
+    )
+    assert all(r["holds"] == "yes" for r in rows), rows
+
+
+# 12. ------------------------------------------------------------------------------------
+_SOLUTION_STATE = """
+() => [...document.querySelectorAll("div.solution")].map((el) => {
+  const body = [...el.children].filter((c) => !c.classList.contains("admonition-title"));
+  return {id: el.id,
+          shown: body.some((c) => c.checkVisibility({checkVisibilityCSS: true}))};
+})
+"""
+
+
+@pytest.mark.parametrize("page", chapter_pages())
+def test_solutions_are_hidden_until_clicked(viewers, page):
+    viewer = viewers(DESKTOP)
+    tab = viewer.tab
+    viewer.current = None  # an interaction, not one of the recorded visits
+    tab.goto(viewer.server + page, wait_until="load")
+    before = tab.evaluate(_SOLUTION_STATE)
+    assert before, f"{page}: no solution"
+    assert not any(s["shown"] for s in before), f"{page}: solutions shown before a click"
+    titles = tab.locator("div.solution > .admonition-title")
+    for i in range(titles.count()):
+        titles.nth(i).scroll_into_view_if_needed()
+        titles.nth(i).click()
+    tab.wait_for_timeout(300)
+    after = tab.evaluate(_SOLUTION_STATE)
+    closed = [s["id"] for s in after if not s["shown"]]
+    assert not closed, f"{page}: solutions still hidden after a click: {closed}"
+
+
+# 13. ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("page", PAGES)
+def test_wide_content_scrolls_on_a_phone(visit, page):
+    record = visit(page, PHONE)
+    cut = [c for c in record.data["clipped"] if not c["scrolls"]]
+    assert not cut, (
+        f"{page} at {PHONE} px: {len(cut)} block(s) wider than the screen that are cut "
+        "instead of scrolling:\n"
+        + _bullets(f"{c['overflow']} px  {c['element']}  [box: {c['scroller']}]" for c in cut)
+    )
+
+
+# 14. ------------------------------------------------------------------------------------
+_NOT_PROSE = ("import ", "print(", "\\", "$", "torch.", "def ")
+
+
+def test_search_snippets_quote_prose(viewers):
+    viewer = viewers(DESKTOP)
+    tab = viewer.tab
+    viewer.current = None
+    tab.goto(f"{viewer.server}search.html?q=temperature", wait_until="load")
+    tab.wait_for_function(
+        "() => { const s = document.querySelector('#search-results .search-summary');"
+        " return s && /found/.test(s.textContent); }",
+        timeout=30_000,
+    )
+    tab.wait_for_timeout(2000)  # snippets arrive page by page
+    snippets = tab.eval_on_selector_all(
+        "#search-results p.context", "els => els.map(p => p.textContent)"
+    )
+    assert snippets, "no snippet under the search results"
+    code = [s for s in snippets if any(marker in s for marker in _NOT_PROSE)]
+    assert not code, "snippets quoting code or TeX:\n" + _bullets(s[:120] for s in code)
+
+
+# 15. ------------------------------------------------------------------------------------
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+SHOWN_CHAPTER = "book/label-smoothing.html"
+
+
+def test_screenshots_of_a_chapter_on_a_desktop_and_a_phone(viewers):
+    """Saved for a person to look at: the chapter list and the evidence on both screens."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for width in WIDTHS:
+        viewer = viewers(width)
+        tab = viewer.tab
+        viewer.current = None
+        tab.goto(viewer.server + SHOWN_CHAPTER, wait_until="load")
+        tab.locator("div.admonition.claim").first.scroll_into_view_if_needed()
+        path = SCREENSHOTS / f"{Path(SHOWN_CHAPTER).stem}-{width}.png"
+        tab.screenshot(path=path)
+        saved.append(path)
+        if width < 768:
+            tab.locator("button.primary-toggle:visible").first.click()
+            tab.wait_for_timeout(500)
+            path = SCREENSHOTS / f"{Path(SHOWN_CHAPTER).stem}-{width}-chapters.png"
+            tab.screenshot(path=path)
+            saved.append(path)
+    assert all(p.stat().st_size > 10_000 for p in saved), saved
 
 
 def test_the_site_lists_pages():

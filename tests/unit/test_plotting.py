@@ -303,3 +303,23 @@ def test_use_book_style_sets_the_book_defaults():
     assert matplotlib.rcParams["figure.dpi"] == 110.0
     assert matplotlib.rcParams["legend.frameon"] is False
     assert len(PALETTE) == 10
+
+
+def test_the_book_style_keeps_every_text_at_least_the_smallest_size():
+    from matplotlib.font_manager import FontProperties
+
+    from xenthelpers.plotting import SMALLEST_FONT_PT, use_book_style
+
+    use_book_style()
+    keys = ["font.size", "legend.fontsize", "legend.title_fontsize", "xtick.labelsize",
+            "ytick.labelsize", "axes.labelsize", "axes.titlesize", "figure.titlesize"]
+    sizes = {k: FontProperties(size=matplotlib.rcParams[k]).get_size_in_points() for k in keys}
+    assert min(sizes.values()) >= SMALLEST_FONT_PT, sizes
+
+
+def test_the_smallest_text_of_the_widest_figure_is_legible_on_the_column():
+    from xenthelpers.plotting import MAX_FIGURE_WIDTH_IN, SMALLEST_FONT_PT
+
+    column_px = 690  # the article column of the book at a 1280 px window
+    shown_px = SMALLEST_FONT_PT / 72 * column_px / MAX_FIGURE_WIDTH_IN
+    assert shown_px >= 9

@@ -51,6 +51,15 @@ def test_counts_claims_and_checks_that_open_a_paragraph():
     assert st.count_labelled_paragraphs(doctree) == st.Counts(claims=4, checks=2)
 
 
+def test_claim_blocks_count_as_claims(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "_ext"))
+    from claim_blocks import claim_node
+
+    doctree = _doctree("**Check.** An identity.\n")
+    doctree += [claim_node("", nodes.paragraph(text="One.")), claim_node("")]
+    assert st.count_labelled_paragraphs(doctree) == st.Counts(claims=2, checks=1)
+
+
 def test_a_document_without_labels_counts_zero():
     assert st.count_labelled_paragraphs(_doctree("Plain text.\n\n**Bold.** text.")) == st.Counts()
 

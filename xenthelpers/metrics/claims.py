@@ -87,7 +87,7 @@ class ClaimLedger:
     Examples
     --------
     >>> claims = ClaimLedger()
-    >>> result = claims.check(
+    >>> claims.check(
     ...     "claim-demo-gap",
     ...     "the gap is positive",
     ...     measured=0.42,
@@ -95,7 +95,7 @@ class ClaimLedger:
     ...     threshold=0.0,
     ...     basis="one-sided 99% bound over 8 seeds",
     ... )
-    >>> result.holds, len(claims)
+    >>> claims.results[0].holds, len(claims)
     (True, 1)
     >>> claims.check("claim-demo-small", "tiny", measured=2.0, relation="<", threshold=1.0,
     ...              basis="rounding")
@@ -117,8 +117,11 @@ class ClaimLedger:
         threshold: float,
         basis: str,
         spec: str = ".3g",
-    ) -> ClaimResult:
+    ) -> None:
         """Record ``measured relation threshold`` under ``label`` and raise if it is false.
+
+        Returns nothing, so that a check ending a notebook cell prints nothing; the
+        recorded results are in :attr:`results`.
 
         Parameters
         ----------
@@ -170,7 +173,6 @@ class ClaimLedger:
                 f"{label} ({statement}): measured {_format(measured, spec)} {relation} "
                 f"{_format(threshold, spec)} is false"
             )
-        return result
 
     @property
     def results(self) -> list[ClaimResult]:
@@ -188,7 +190,9 @@ class ClaimLedger:
     def __str__(self) -> str:
         rows = [HEADERS, *(r.row() for r in self.results)]
         widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
+        lines = [
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows
+        ]
         return "\n".join(line.rstrip() for line in lines)
 
     def __repr__(self) -> str:
