@@ -9,12 +9,21 @@ BOOK = ROOT / "book"
 EXECUTED = ROOT / "_build" / "executed"
 
 
+def _with_sections(entries: list[dict]) -> list[str]:
+    """The files of toc entries, each followed by those of its sections, depth first."""
+    files = []
+    for entry in entries:
+        files.append(entry["file"])
+        files += _with_sections(entry.get("sections", []))
+    return files
+
+
 def toc_files() -> list[str]:
-    """Every file named in _toc.yml, in order, without suffix (root first)."""
+    """Every file named in _toc.yml, sections included, in order, without suffix (root first)."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]]
     for part in toc.get("parts", []):
-        files += [chapter["file"] for chapter in part.get("chapters", [])]
+        files += _with_sections(part.get("chapters", []))
     return files
 
 

@@ -792,7 +792,7 @@ def check_cost_matrix(costs: object, name: str = "costs") -> torch.Tensor:
     """Return a binary cost matrix ``costs[action, truth]`` as a float64 CPU tensor.
 
     Rows are the actions (0: call negative, 1: call positive), columns the true
-    classes, as in Elkan (2001): ``[[C_TN, C_FN], [C_FP, C_TP]]``. The entries must be
+    classes, as in :cite:t:`elkan2001`: ``[[C_TN, C_FN], [C_FP, C_TP]]``. The entries must be
     finite, and for each class the wrong action must cost at least as much as the
     right one (``C_FP >= C_TN`` and ``C_FN >= C_TP``), strictly for one class at
     least: otherwise every action is equally good and no threshold is defined.

@@ -54,7 +54,7 @@ PALETTE = sns.color_palette("colorblind")
 #: Resolution of the book's figures, in dots per inch (on screen and when saved).
 FIGURE_DPI = 110.0
 
-#: The smallest text a book figure uses, in points: the style's tick labels and legends
+#: The smallest text a book figure uses, in points; the style's tick labels and legends
 #: are larger, and no chapter sets a smaller size. At ``FIGURE_DPI`` a figure at most
 #: :data:`MAX_FIGURE_WIDTH_IN` wide keeps this text at 9 px or more on a 690 px column.
 SMALLEST_FONT_PT = 10.0

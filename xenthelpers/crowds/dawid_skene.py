@@ -122,7 +122,7 @@ def dawid_skene(
     :math:`s` pseudo-annotations spread like the overall label frequencies
     :math:`\nu`, and is re-estimated at every M-step from the current posteriors: an
     empirical-Bayes prior that partially pools the workers, as the hierarchical
-    models compared by Paun et al. (2018) do. Why:
+    models compared by :cite:t:`paun2018` do. Why:
 
     - every label that someone reported keeps :math:`\theta^{(w)}_{kl} \ge \lambda_w
       \mu_{kl} > 0`, so that no single annotation vetoes a class for good and the
@@ -153,12 +153,7 @@ def dawid_skene(
     ``DawidSkene``. Posteriors settle more slowly than the likelihood: lower ``tol``
     (e.g. to 1e-10, raising ``max_iter``) when converged posteriors matter more than speed.
 
-    References: A. P. Dawid and A. M. Skene (1979), "Maximum Likelihood Estimation of
-    Observer Error-Rates Using the EM Algorithm", *Journal of the Royal Statistical
-    Society, Series C (Applied Statistics)* 28(1), 20–28. S. Paun, B. Carpenter,
-    J. Chamberlain, D. Hovy, U. Kruschwitz and M. Poesio (2018), "Comparing Bayesian
-    Models of Annotation", *Transactions of the Association for Computational
-    Linguistics* 6, 571–585.
+    See :cite:t:`dawid1979` and :cite:t:`paun2018`.
 
     Parameters
     ----------

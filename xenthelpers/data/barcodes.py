@@ -1,7 +1,7 @@
 r"""Synthetic DNA barcodes from several regions, and a k-mer featuriser.
 
 A DNA barcode is a short, standardised stretch of DNA, proposed for identifying
-species by Hebert et al. (2003). Telling which of :math:`R` regions a specimen
+species by :cite:t:`hebert2003`. Telling which of :math:`R` regions a specimen
 comes from, given its barcode, needs a softmax over the regions and the usual
 cross-entropy, the same machinery as predicting one next token.
 

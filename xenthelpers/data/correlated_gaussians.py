@@ -2,7 +2,7 @@ r"""Correlated Gaussian pairs whose mutual information is known exactly.
 
 A mutual-information estimator can only be judged against the truth, and the
 truth is rarely known. :class:`CorrelatedGaussians` is the standard benchmark of
-Poole et al. (2019): pairs of :math:`d`-dimensional vectors, coordinate by
+:cite:t:`poole2019`: pairs of :math:`d`-dimensional vectors, coordinate by
 coordinate correlated with coefficient :math:`\rho`, for which the mutual
 information and the density ratio :math:`p(y \mid x) / p(y)` (the best critic
 of a contrastive bound) have closed forms.
@@ -102,7 +102,7 @@ class CorrelatedGaussians:
         \qquad x_i, \varepsilon_i \sim \mathcal{N}(0, 1) \text{ independent},
 
     so that :math:`I(X; Y) = -\tfrac{d}{2}\log(1 - \rho^2)`, the benchmark of
-    Poole et al. (2019). The log density ratio
+    :cite:t:`poole2019`. The log density ratio
 
     .. math::
 
@@ -129,8 +129,7 @@ class CorrelatedGaussians:
 
     References
     ----------
-    Poole, B., Ozair, S., van den Oord, A., Alemi, A., and Tucker, G. (2019).
-    On Variational Bounds of Mutual Information. ICML.
+    :cite:t:`poole2019`.
 
     Examples
     --------

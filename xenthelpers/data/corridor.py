@@ -68,7 +68,7 @@ class Corridor:
     :meth:`expected_cost` returns :math:`J_\pi(1), \dots, J_\pi(T)` in one pass, and
     :meth:`visitation` the distribution of the states at which the :math:`T`
     decisions are taken, :math:`\bar d_\pi = \frac1T \sum_{t=0}^{T-1} d_t`, under
-    which Ross and Bagnell (2010) measure a cloned policy's error.
+    which :cite:t:`ross2010` measure a cloned policy's error.
 
     Parameters
     ----------
@@ -98,8 +98,7 @@ class Corridor:
 
     References
     ----------
-    Ross, S. and Bagnell, J. A. (2010). Efficient reductions for imitation learning.
-    AISTATS.
+    :cite:t:`ross2010`.
 
     Examples
     --------

@@ -83,7 +83,7 @@ def load_digits_split(
 
     so no statistic of the validation or test part leaks into the inputs. The
     images come from the UCI optical recognition of handwritten digits data
-    (Alpaydin and Kaynak, 1998) as bundled by scikit-learn
+    :cite:p:`alpaydin1998` as bundled by scikit-learn
     (``sklearn.datasets.load_digits``).
 
     Parameters
@@ -118,8 +118,7 @@ def load_digits_split(
 
     References
     ----------
-    Alpaydin, E., and Kaynak, C. (1998). Optical Recognition of Handwritten
-    Digits. UCI Machine Learning Repository.
+    :cite:t:`alpaydin1998`.
 
     Examples
     --------

@@ -33,7 +33,7 @@ def long_tail_prior(
     so that consecutive classes differ by the constant factor
     :math:`\rho^{1/(K-1)}` and the head-to-tail ratio :math:`\pi_0 / \pi_{K-1}`
     is the imbalance ratio :math:`\rho \ge 1`. This is the "exponential"
-    profile of the long-tailed CIFAR benchmarks (Cui et al., 2019), with
+    profile of the long-tailed CIFAR benchmarks :cite:p:`cui2019`, with
     probabilities in place of sample counts; :math:`\rho = 1` gives the uniform
     prior. The vector is computed as a softmax of
     :math:`-\tfrac{k}{K-1}\log\rho`, so it stays exact for very large ratios.
@@ -57,9 +57,7 @@ def long_tail_prior(
 
     References
     ----------
-    Cui, Y., Jia, M., Lin, T.-Y., Song, Y., and Belongie, S. (2019).
-    Class-balanced loss based on effective number of samples. *CVPR*.
-    doi:10.1109/CVPR.2019.00949
+    :cite:t:`cui2019`.
 
     Examples
     --------

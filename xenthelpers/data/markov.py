@@ -10,7 +10,7 @@ token is a closed-form number:
     \mathcal{H} = -\sum_{i} \pi_i \sum_{j} P_{ij} \log P_{ij},
 
 with :math:`P` the transition matrix and :math:`\pi` its stationary
-distribution (Shannon, 1948; Cover and Thomas, 2006, Theorem 4.2.4).
+distribution :cite:p:`shannon1948` (Theorem 4.2.4 of :cite:t:`cover2006`).
 :class:`MarkovSource` computes :math:`\pi` and :math:`\mathcal{H}`, the exact
 expected cross-entropy of any bigram model against the chain, and draws
 reproducible samples; :func:`make_markov_source` draws a random chain.
@@ -48,7 +48,7 @@ class MarkovSource:
         \quad \text{nats per token,}
 
     the smallest expected cross-entropy per token that any predictor can reach
-    (Shannon, 1948; Cover and Thomas, 2006, Theorem 4.2.4). A bigram model
+    :cite:p:`shannon1948` (Theorem 4.2.4 of :cite:t:`cover2006`). A bigram model
     :math:`Q` scored on the chain has expected cross-entropy
     :math:`\mathcal{H} + \sum_i \pi_i \operatorname{KL}(P_{i\cdot} \,\|\,
     Q_{i\cdot}) \ge \mathcal{H}` (:meth:`cross_entropy_rate`).

@@ -82,8 +82,7 @@ class RarePositives:
     No model ranks the examples better than these log-odds, and their sigmoid
     is calibrated by construction. The defaults give one positive in 200
     examples, and 95% of the negatives at six standard deviations from the
-    positives, the setting of Lin et al. (2017), "Focal Loss for Dense Object
-    Detection", in miniature.
+    positives, the setting of :cite:t:`lin2017` in miniature.
 
     Parameters
     ----------

@@ -75,7 +75,7 @@ class SegmentModel:
     :math:`1 - h_c` and moves to :math:`(c', 0)` with probability
     :math:`h_c A_{cc'}` (:attr:`state_transition`). A state path determines its
     label path and, because segments start in state :math:`(c, 0)`, the reverse
-    holds too; so the most probable state path (Viterbi; Rabiner, 1989) gives
+    holds too; so the most probable state path (the Viterbi path of :cite:t:`rabiner1989`) gives
     the most probable label path, and no segment of it is shorter than
     :math:`m`, except possibly the last, which the end of the sequence cuts.
     Sequences start at the beginning of a segment and stop after ``length``
@@ -111,8 +111,7 @@ class SegmentModel:
 
     References
     ----------
-    Rabiner, L. R. (1989). A tutorial on hidden Markov models and selected
-    applications in speech recognition. *Proceedings of the IEEE*, 77(2), 257-286.
+    :cite:t:`rabiner1989`.
 
     Examples
     --------

@@ -108,8 +108,7 @@ def simulate_crowd(
     distinct workers, chosen uniformly at random for each task, report
     :math:`y \sim \operatorname{Cat}(\theta^{(w)}_{z_i \cdot})`, where
     :math:`\theta^{(w)}` is :func:`worker_confusion_matrix` of the worker's kind.
-    This is exactly the model that Dawid and Skene (1979), "Maximum Likelihood
-    Estimation of Observer Error-Rates Using the EM Algorithm", fit by EM.
+    This is exactly the model that :cite:t:`dawid1979` fit by EM.
 
     Parameters
     ----------

@@ -81,8 +81,7 @@ def info_nce(
 
     References
     ----------
-    van den Oord, A., Li, Y., and Vinyals, O. (2018). Representation Learning
-    with Contrastive Predictive Coding. arXiv:1807.03748.
+    :cite:t:`oord2018`.
 
     Examples
     --------

@@ -99,8 +99,7 @@ def distillation_loss(
 
     References
     ----------
-    Hinton, G., Vinyals, O., and Dean, J. (2015). Distilling the Knowledge in
-    a Neural Network. *NIPS Deep Learning Workshop*, arXiv:1503.02531.
+    :cite:t:`hinton2015`.
 
     Examples
     --------

@@ -178,8 +178,7 @@ def focal_loss(
 
     References
     ----------
-    Lin, T.-Y., Goyal, P., Girshick, R., He, K., and Dollár, P. (2017).
-    Focal Loss for Dense Object Detection. *ICCV*.
+    :cite:t:`lin2017`.
 
     Examples
     --------

@@ -83,8 +83,7 @@ def logit_adjusted_cross_entropy(
 
     References
     ----------
-    Menon, A. K., Jayasumana, S., Rawat, A. S., Jain, H., Veit, A., and
-    Kumar, S. (2021). Long-tail learning via logit adjustment. *ICLR*.
+    :cite:t:`menon2021`.
 
     Examples
     --------
@@ -162,8 +161,7 @@ def adjust_logits(
 
     References
     ----------
-    Menon, A. K., Jayasumana, S., Rawat, A. S., Jain, H., Veit, A., and
-    Kumar, S. (2021). Long-tail learning via logit adjustment. *ICLR*.
+    :cite:t:`menon2021`.
 
     Examples
     --------

@@ -332,8 +332,7 @@ def mixed_type_nll(
     constants included. With :math:`\sigma_j = 1` it is half the squared
     error plus :math:`\tfrac12 \log 2\pi`, so the common "MSE" reconstruction
     loss is this term with weight 2, shifted by a constant. This is the
-    observation model of the HI-VAE of Nazábal et al. (2020), "Handling
-    incomplete heterogeneous data using VAEs", Pattern Recognition 107.
+    observation model of the HI-VAE of :cite:t:`nazabal2020`.
 
     ``total`` is :math:`\sum_t w_t L_t` over the types :math:`t`, with the
     weights :math:`w_t` of ``weights`` (default 1, which makes ``total`` the

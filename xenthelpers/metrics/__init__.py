@@ -23,8 +23,8 @@ The calibration, temperature, scoring, language and energy functions take
 device once; ``False`` skips that read (each docstring says what remains).
 """
 
-from .claims import ClaimFailed, ClaimLedger, ClaimResult
 from .calibration import ReliabilityCurve, expected_calibration_error, reliability_curve
+from .claims import ClaimFailed, ClaimLedger, ClaimResult
 from .code_length import (
     code_length_bits,
     coding_overhead_bits,

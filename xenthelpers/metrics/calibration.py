@@ -87,7 +87,7 @@ def expected_calibration_error(
 
     - ``(N, K)`` probability rows with class-index targets: the confidence is
       the top-label probability :math:`\max_k p_{ik}` and an example is right
-      when its arg-max is the target (top-label calibration, as in Guo et al.);
+      when its arg-max is the target (top-label calibration, as in :cite:t:`guo2017`);
     - ``(N,)`` probabilities of the positive class with 0/1 targets: the
       confidence is :math:`p_i` and the outcome is :math:`y_i`, the calibration
       of :math:`P(y = 1)` as in torchmetrics' ``binary_calibration_error`` and
@@ -97,9 +97,7 @@ def expected_calibration_error(
     The result is a statistic, not a loss: it is computed without gradient
     tracking.
 
-    Naeini, Cooper and Hauskrecht (2015), "Obtaining Well Calibrated
-    Probabilities Using Bayesian Binning"; Guo, Pleiss, Sun and Weinberger
-    (2017), "On Calibration of Modern Neural Networks".
+    See :cite:t:`naeini2015` and :cite:t:`guo2017`.
 
     Parameters
     ----------
@@ -162,9 +160,8 @@ def reliability_curve(
     r"""Mean confidence, accuracy and count per confidence bin, for reliability diagrams.
 
     Plotting ``accuracy`` against ``confidence`` (or against the bin centres)
-    gives the reliability diagram of DeGroot and Fienberg (1983), "The
-    Comparison and Evaluation of Forecasters", popularised for neural networks
-    by Guo et al. (2017); a calibrated model lies on the diagonal. Bins and
+    gives the reliability diagram of :cite:t:`degroot1983`, popularised for
+    neural networks by :cite:t:`guo2017`; a calibrated model lies on the diagonal. Bins and
     input layouts are those of :func:`expected_calibration_error`, whose
     ``"l1"`` value is ``(count / N * (accuracy - confidence).abs()).nansum()``.
 

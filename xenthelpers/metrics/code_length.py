@@ -1,6 +1,6 @@
 r"""Cross-entropy as a code length: labels written to a file by a range coder.
 
-Shannon (1948) showed that an outcome of probability :math:`q` can be given a
+:cite:t:`shannon1948` showed that an outcome of probability :math:`q` can be given a
 code word of about :math:`-\log_2 q` bits, and arithmetic or range coding
 reaches that length for a whole message to within a few bits. So the labels
 :math:`y_1, \dots, y_N` of a data set, coded with a classifier's predicted
@@ -11,9 +11,8 @@ distributions :math:`q(\cdot \mid x_i)`, fit in a file of about
     L = \sum_{i=1}^N -\log_2 q(y_i \mid x_i) \ \text{bits},
 
 the classifier's summed cross-entropy in bits. The coder here is the range
-coder of the ``constriction`` library (Bamler 2022, "Understanding Entropy
-Coding With Asymmetric Numeral Systems (ANS): a Statistician's Perspective"),
-with its ``Categorical(perfect=False)`` model.
+coder of the ``constriction`` library :cite:p:`bamler2022`, with its
+``Categorical(perfect=False)`` model.
 
 **The coder's model.** An entropy coder needs exact integer arithmetic, so
 constriction replaces each row :math:`p` of ``probs`` (normalised by its sum
@@ -157,8 +156,8 @@ def code_length_bits(
     ``quantised=True`` it is :math:`\tilde L`, computed with the coder's
     probabilities :math:`\tilde q` (:func:`quantise_probs`); a file written by
     :func:`encode_labels` has between :math:`\tilde L` and
-    :math:`\tilde L + 64 + N\delta` bits (:func:`coding_overhead_bits`). Shannon
-    (1948), "A Mathematical Theory of Communication".
+    :math:`\tilde L + 64 + N\delta` bits (:func:`coding_overhead_bits`). See
+    :cite:t:`shannon1948`.
 
     Parameters
     ----------

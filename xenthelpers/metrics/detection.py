@@ -35,9 +35,7 @@ def fpr_at_tpr(
     at least :math:`\tau` (ties included: every score equal to :math:`t^\star`
     counts as positive). With the in-distribution examples as the positive class
     and :math:`\tau = 0.95` it is the "FPR at 95% TPR" of out-of-distribution
-    detection (Liang, Li and Srikant 2018, "Enhancing The Reliability of
-    Out-of-distribution Image Detection in Neural Networks"; Liu, Wang, Owens
-    and Li 2020, "Energy-based Out-of-distribution Detection"): the share of
+    detection :cite:p:`liang2018,liu2020`: the share of
     out-of-distribution inputs still accepted when 95% of in-distribution inputs
     are. Lower is better.
 

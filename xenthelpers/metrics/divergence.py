@@ -92,8 +92,7 @@ def js_divergence(
 
     References
     ----------
-    Lin, J. (1991). Divergence measures based on the Shannon entropy.
-    *IEEE Transactions on Information Theory*, 37(1), 145-151.
+    :cite:t:`lin1991`.
 
     Examples
     --------

@@ -23,11 +23,9 @@ def energy_score(
         E(x; T) = -T \log \sum_{k=1}^K e^{z_k(x) / T}.
 
     Reading the logits as negative energies of the pairs :math:`(x, k)`
-    (LeCun, Chopra, Hadsell, Ranzato and Huang 2006, "A Tutorial on
-    Energy-Based Learning"), :math:`E(x)` is the free energy of :math:`x`,
+    :cite:p:`lecun2006`, :math:`E(x)` is the free energy of :math:`x`,
     which up to a constant is :math:`-\log p(x)` for the implied density.
-    **Lower energy means more in-distribution**: Liu, Wang, Owens and Li
-    (2020), "Energy-based Out-of-distribution Detection", flag an input as
+    **Lower energy means more in-distribution**: :cite:t:`liu2020` flag an input as
     out-of-distribution when :math:`-E(x)` falls below a threshold. As
     :math:`T \to 0` the energy tends to :math:`-\max_k z_k`. The log-sum-exp is
     computed stably, so logits of magnitude 1e4 give finite values and

@@ -26,8 +26,8 @@ CostMatrix: TypeAlias = torch.Tensor | Sequence[Sequence[float]]
 def bayes_threshold(costs: CostMatrix) -> float:
     r"""The probability of the positive class above which calling it positive is cheaper.
 
-    With the cost matrix of Elkan (2001, "The Foundations of Cost-Sensitive
-    Learning"), rows the actions and columns the true classes,
+    With the cost matrix of :cite:t:`elkan2001`, rows the actions and columns
+    the true classes,
 
     .. math::
 
@@ -100,7 +100,7 @@ def expected_cost_curve(
         \end{aligned}
 
     On held-out data this estimates the expected cost per example of the rule
-    "call positive when :math:`p \ge t`" (Elkan 2001). When the probabilities
+    "call positive when :math:`p \ge t`" :cite:p:`elkan2001`. When the probabilities
     are calibrated, the curve is lowest near :func:`bayes_threshold`.
 
     Parameters

@@ -36,9 +36,8 @@ def perplexity(
     the average over the :math:`T` scored tokens (those whose target is not
     ``ignore_index``). A model that spreads its mass uniformly over a
     vocabulary of :math:`V` tokens has perplexity :math:`V`: perplexity is the
-    effective number of equally likely choices per token. Jelinek, Mercer,
-    Bahl and Baker (1977), "Perplexity: a measure of the difficulty of speech
-    recognition tasks".
+    effective number of equally likely choices per token
+    :cite:p:`jelinek1977`.
 
     Unlike ``F.cross_entropy``, the vocabulary is the
     **last** dimension, the layout language models produce: ``logits`` of
@@ -118,8 +117,7 @@ def bits_per_character(
     ``F.cross_entropy(..., reduction="sum")``) and the number of characters
     of that text, so that models with different tokenisers compare on the
     same footing. A character-level model's mean loss ``L`` in nats gives
-    ``L / ln 2`` bits per character. Graves (2013), "Generating Sequences With
-    Recurrent Neural Networks".
+    ``L / ln 2`` bits per character :cite:p:`graves2013`.
 
     Parameters
     ----------

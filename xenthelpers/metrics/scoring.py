@@ -2,8 +2,8 @@ r"""Proper scoring rules for probabilistic classifiers.
 
 A scoring rule rewards a predicted distribution :math:`p` once the outcome
 :math:`y` is seen. It is strictly proper when, for outcomes drawn from
-:math:`q`, its expectation is best exactly at :math:`p = q` (Gneiting and
-Raftery 2007, "Strictly Proper Scoring Rules, Prediction, and Estimation").
+:math:`q`, its expectation is best exactly at :math:`p = q`
+:cite:p:`gneiting2007`.
 The three classical rules follow their usual orientation:
 
 - :func:`brier_score` is a loss: lower is better, 0 is perfect;
@@ -56,8 +56,7 @@ def brier_score(
         \sum_{j=1}^K q_j\,\mathrm{BS}(p, j) = \lVert p - q \rVert_2^2 + 1 - \lVert q \rVert_2^2,
 
     so the excess over the best forecast :math:`p = q` is the squared
-    distance :math:`\lVert p - q \rVert_2^2`. Brier (1950), "Verification of
-    Forecasts Expressed in Terms of Probability". For two classes
+    distance :math:`\lVert p - q \rVert_2^2` :cite:p:`brier1950`. For two classes
     scikit-learn's ``brier_score_loss(y, p1)`` is :math:`(p_1 - y)^2`, half of
     this sum.
 
@@ -112,8 +111,8 @@ def log_score(
     ``-log_score(probs, y)`` equals scikit-learn's ``log_loss(y, probs)``. A
     zero probability on the outcome scores :math:`-\infty` (no clipping),
     while classes with zero target mass contribute nothing. For logits use
-    ``-F.cross_entropy(logits, y)``, which is computed stably. Good (1952),
-    "Rational Decisions".
+    ``-F.cross_entropy(logits, y)``, which is computed stably. See
+    :cite:t:`good1952`.
 
     Parameters
     ----------
@@ -160,9 +159,8 @@ def spherical_score(
         \mathrm{SS}(p, y) = \frac{p_y}{\lVert p \rVert_2} \in [0, 1].
 
     Higher is better. Unlike the log score it stays bounded when the outcome
-    was given probability zero. Good (1971), "Comment on 'Measuring
-    Information and Uncertainty' by Robert J. Buehler"; see Gneiting and
-    Raftery (2007).
+    was given probability zero :cite:p:`good1971`; see
+    :cite:t:`gneiting2007`.
 
     Parameters
     ----------

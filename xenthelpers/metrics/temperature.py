@@ -26,8 +26,7 @@ def fit_temperature(
 ) -> float:
     r"""The temperature :math:`T > 0` that minimises the NLL of ``logits / T``.
 
-    Temperature scaling (Guo, Pleiss, Sun and Weinberger 2017, "On
-    Calibration of Modern Neural Networks") fits a single scalar on held-out
+    Temperature scaling :cite:p:`guo2017` fits a single scalar on held-out
     data:
 
     .. math::

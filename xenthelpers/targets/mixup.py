@@ -62,8 +62,7 @@ def mixup(
     :math:`\tilde q` is the same as weighting the losses of the two original
     labels by :math:`\lambda` and :math:`1 - \lambda`.
 
-    Zhang, Cisse, Dauphin and Lopez-Paz (2018), "mixup: Beyond Empirical Risk
-    Minimization".
+    See :cite:t:`zhang2018`.
 
     Parameters
     ----------

@@ -54,7 +54,7 @@ def beta_quadrature(
     the weight function, so they cost no accuracy. The nodes are those of
     ``scipy.special.roots_jacobi(n, b - 1, a - 1)`` mapped from
     :math:`[-1, 1]` to :math:`[0, 1]` by :math:`\lambda = (1 + t)/2`
-    (Golub and Welsch, 1969, "Calculation of Gauss Quadrature Rules").
+    :cite:p:`golub1969`.
 
     Parameters
     ----------
@@ -103,8 +103,7 @@ def mixup_posterior(
 ) -> torch.Tensor:
     r"""The minimiser of the population mixup loss on Gaussian classes, E[mixed target | input].
 
-    Mixup (Zhang, Cisse, Dauphin and Lopez-Paz, 2018, "mixup: Beyond
-    Empirical Risk Minimization") trains on :math:`\tilde x = \lambda x +
+    Mixup :cite:p:`zhang2018` trains on :math:`\tilde x = \lambda x +
     (1 - \lambda) x'` with target :math:`\tilde{\mathbf{y}} = \lambda
     \mathbf{e}_y + (1 - \lambda) \mathbf{e}_{y'}`, where :math:`(x, y)` and
     :math:`(x', y')` are independent draws and :math:`\lambda \sim

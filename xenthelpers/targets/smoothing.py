@@ -42,9 +42,7 @@ def smooth_labels(
     Cross-entropy against these rows equals PyTorch's built-in smoothing,
     ``F.cross_entropy(z, smooth_labels(y, K, a)) == F.cross_entropy(z, y, label_smoothing=a)``.
 
-    Introduced by Szegedy et al. (2016), "Rethinking the Inception
-    Architecture for Computer Vision"; studied by Müller, Kornblith and Hinton
-    (2019), "When does label smoothing help?".
+    Introduced by :cite:t:`szegedy2016`; studied by :cite:t:`muller2019`.
 
     Parameters
     ----------

@@ -59,8 +59,8 @@ def evaluate_members(
         \end{aligned}
 
     and :math:`\mathrm{ECE}_m`, the binned calibration error of
-    :func:`~xenthelpers.metrics.expected_calibration_error` (Guo et al., 2017,
-    "On Calibration of Modern Neural Networks") of its probability rows. The
+    :func:`~xenthelpers.metrics.expected_calibration_error` :cite:p:`guo2017` of its
+    probability rows. The
     arithmetic is that of ``F.cross_entropy(..., reduction="none").mean(0)``
     and of ``expected_calibration_error`` member by member, so the values are
     those a direct computation gives, to the last bit.

@@ -5,7 +5,7 @@ internal node is a *decision*: it owns one logit per child, and a softmax over
 those logits gives the probability of descending into each child. The
 probability of a leaf is the product of the local probabilities on the path
 from the root to it, so that its negative log is a sum of local cross-entropies
-{Goodman 2001; Morin and Bengio 2005}:
+:cite:p:`goodman2001,morin2005`:
 
 .. math::
 

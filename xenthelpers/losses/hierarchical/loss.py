@@ -87,10 +87,7 @@ def hierarchical_cross_entropy(
 
     References
     ----------
-    Goodman, J. (2001). Classes for Fast Maximum Entropy Training. *ICASSP*.
-
-    Morin, F., and Bengio, Y. (2005). Hierarchical Probabilistic Neural
-    Network Language Model. *AISTATS*.
+    :cite:t:`goodman2001`; :cite:t:`morin2005`.
 
     Examples
     --------

@@ -26,11 +26,11 @@ class HierarchicalSoftmax(nn.Module):
 
     The layer holds one weight row :math:`w_j` and bias :math:`b_j` per logit
     (per non-root node), like ``nn.Linear(in_features, taxonomy.num_logits)``,
-    and is initialised the same way. :meth:`forward` returns every logit.
+    and is initialised the same way. Calling it returns every logit.
     :meth:`loss` computes only the logits :math:`w_j^\top h + b_j` of the
     children of the decisions on each example's path, about
     ``max_depth * max_children`` dot products per example instead of
-    ``num_logits``: the saving of {Morin and Bengio 2005}. The result equals
+    ``num_logits``: the saving of :cite:t:`morin2005`. The result equals
     ``hierarchical_cross_entropy(layer(input), target, taxonomy)``.
 
     PyTorch's ``nn.AdaptiveLogSoftmaxWithLoss`` is a related two-level tree
