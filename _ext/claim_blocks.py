@@ -79,7 +79,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
         "claim",
         claim_title,
         html=(visit_claim_html, depart_claim_html),
-        singlehtml=(visit_claim_html, depart_claim_html),
         text=(visit_claim_text, depart_claim_text),
     )
     app.add_directive("claim", ClaimDirective)
