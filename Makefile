@@ -64,6 +64,38 @@ pdf: $(STAMP) chromium stale-cache
 
 test: test-lint test-unit test-wheel test-notebooks test-book test-kernels test-browser test-pdf
 
+# Configured in pyproject.toml ([tool.ruff], [tool.mypy]).
+test-lint: $(STAMP)
+	$(BIN)/ruff check xenthelpers
+	$(BIN)/ruff format --check xenthelpers
+	$(BIN)/mypy xenthelpers
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit xenthelpers --doctest-modules -n $(JOBS)
+
+# The package alone: its sdist and wheel, installed into an empty venv with nothing but
+# its own dependencies (at the versions of constraints.txt), then imported and used there.
+test-wheel: $(STAMP)
+	$(BIN)/python tests/wheel/check.py
+
+# One notebook per worker (loadfile); one thread per kernel so workers do not fight for cores.
+test-notebooks: $(STAMP)
+	rm -rf _build/executed
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest book --nbval-lax --nbval-current-env \
+		-p no:cacheprovider -n $(JOBS) --dist loadfile
+
+test-book: $(STAMP)
+	$(BIN)/python -m pytest tests/book
+
+# Every chapter again on other arithmetic: PyTorch's portable CPU kernels instead of the
+# SIMD ones this CPU offers, and MKL's and oneDNN's SSE paths. Readers' machines take
+# other paths than this one, so a claim that holds only on this machine's rounding fails
+# here. --noconftest: nothing from this run is recorded for the book build.
+KERNEL_ENV := ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 DNNL_MAX_CPU_ISA=SSE41
+test-kernels: $(STAMP)
+	$(KERNEL_ENV) OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest book --nbval-lax \
+		--nbval-current-env -p no:cacheprovider --noconftest -n $(JOBS) --dist loadfile
+
 # Chromium for the browser checks and the PDF: Debian's (/usr/bin/chromium or `chromium` on
 # PATH), installed with apt-get when run as root where there is none, else Playwright's own
 # (`playwright install chromium`); with neither it stops and says how to get one.

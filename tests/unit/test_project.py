@@ -177,3 +177,24 @@ def test_the_readme_jupyter_commands_exist():
     for command in sorted(commands):
         result = subprocess.run([str(jupyter), command, "--version"], capture_output=True, text=True)
         assert result.returncode == 0, f"`jupyter {command}` fails: {result.stderr[-300:]}"
+
+
+def test_make_test_runs_every_step():
+    """`make test` (what CI runs) reaches every check, in order: a target losing its
+    recipe would silently drop a step."""
+    import subprocess
+
+    plan = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", "test"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout
+    steps = [
+        "ruff check xenthelpers", "mypy xenthelpers", "pytest tests/unit",
+        "tests/wheel/check.py", "pytest book --nbval-lax", "pytest tests/book",
+        "ATEN_CPU_CAPABILITY=default", "pytest tests/browser", "print_pdf.py",
+        "pytest tests/pdf",
+    ]
+    where = [plan.find(step) for step in steps]
+    missing = [step for step, at in zip(steps, where, strict=True) if at < 0]
+    assert not missing, f"`make test` no longer runs: {missing}"
+    assert where == sorted(where), "the steps of `make test` are out of order"
